@@ -1,0 +1,78 @@
+"""The FastAPI application: `create_app(settings)` wires routers, error handlers and the lifespan.
+
+Import-light by design: nothing here (or below api/) imports workers, torch or a model library.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.routes import health, jobs, models, speech, transcriptions
+from api.waiter import JobWaiter
+from shared.config import Settings, get_settings
+from shared.db.migrate import upgrade
+from shared.db.session import make_async_engine, make_async_sessionmaker
+from shared.queues import make_producer
+from shared.storage import make_store
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """
+Text to speech, voice cloning and speech to text with diarization and timestamps, behind one REST API.
+
+Every `/v1` route needs `Authorization: Bearer <API key>`. Errors always come as
+`{"error": {"code", "message", "param", "request_id"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await anyio.to_thread.run_sync(upgrade, settings.sync_database_url)
+        engine = make_async_engine(settings.async_database_url)
+        redis_client = aioredis.Redis.from_url(settings.broker_url)
+        waiter = JobWaiter(redis_client)
+        await waiter.start()
+        store = await anyio.to_thread.run_sync(make_store, settings)
+        producer = make_producer(settings)
+        app.state.s2s = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=make_async_sessionmaker(engine),
+            store=store,
+            redis=redis_client,
+            waiter=waiter,
+            producer=producer,
+        )
+        try:
+            yield
+        finally:
+            await waiter.stop()
+            await redis_client.aclose()
+            await engine.dispose()
+            producer.close()
+
+    app = FastAPI(
+        title="Speech to Speech AI",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.limits.max_upload_bytes)
+    for module in (speech, transcriptions, jobs, models, health):
+        app.include_router(module.router)
+    return app

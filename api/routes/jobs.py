@@ -1,0 +1,112 @@
+"""Jobs: state, result download and cancellation. Another account's job is a 404, never a 403."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from api.deps import AccountDep, SessionDep, StateDep
+from api.dispatch import job_public, load_job
+from api.errors import Conflict, NotFound
+from shared import jobs
+from shared.db.models import Job
+from shared.events import encode_event
+from shared.queues import JOB_EVENTS_CHANNEL
+from shared.schemas import ErrorResponse, JobPublic
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+async def _own_job(session: SessionDep, account: AccountDep, job_id: str) -> Job:
+    job = await load_job(session, job_id, account.id)
+    if job is None:
+        raise NotFound(f"Job '{job_id}' does not exist.", param="job_id")
+    return job
+
+
+@router.get("", operation_id="jobs-list", summary="List recent jobs", response_model=list[JobPublic])
+async def list_jobs(
+    request: Request,
+    account: AccountDep,
+    session: SessionDep,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    status: Annotated[str | None, Query(description="Filter by state.")] = None,
+) -> list[JobPublic]:
+    stmt = select(Job).where(Job.account_id == account.id).order_by(Job.created_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Job.state == status)
+    rows = (await session.execute(stmt)).scalars().all()
+    return [job_public(request, state, job) for job in rows]
+
+
+@router.get(
+    "/{job_id}",
+    operation_id="jobs-retrieve",
+    name="jobs-retrieve",
+    summary="Get a job's state and result",
+    response_model=JobPublic,
+    responses={404: {"model": ErrorResponse}},
+)
+async def get_job(
+    job_id: str, request: Request, account: AccountDep, session: SessionDep, state: StateDep
+) -> JobPublic:
+    return job_public(request, state, await _own_job(session, account, job_id))
+
+
+@router.get(
+    "/{job_id}/result",
+    operation_id="jobs-result",
+    name="jobs-result",
+    summary="Download a job's audio output",
+    response_class=Response,
+    responses={
+        200: {"description": "The audio bytes.", "content": {"audio/*": {}}},
+        302: {"description": "Redirect to a presigned URL (`?redirect=true` with an S3 store)."},
+        404: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+    },
+)
+async def get_job_result(
+    job_id: str,
+    account: AccountDep,
+    session: SessionDep,
+    state: StateDep,
+    redirect: Annotated[bool, Query(description="Redirect to a presigned URL when the store has one.")] = False,
+) -> Response:
+    job = await _own_job(session, account, job_id)
+    if job.state != jobs.SUCCEEDED:
+        raise Conflict(f"Job '{job_id}' is {job.state}; its result is available once it has succeeded.")
+    if not job.output_key:
+        raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")
+    if redirect and (url := state.store.presigned_url(job.output_key)):
+        return RedirectResponse(url, status_code=302)
+    return StreamingResponse(
+        state.store.iter_chunks(job.output_key), media_type=job.output_content_type or "application/octet-stream"
+    )
+
+
+@router.delete(
+    "/{job_id}",
+    operation_id="jobs-cancel",
+    summary="Cancel a queued or running job",
+    response_model=JobPublic,
+    responses={404: {"model": ErrorResponse}},
+)
+async def cancel_job(
+    job_id: str, request: Request, account: AccountDep, session: SessionDep, state: StateDep
+) -> JobPublic:
+    job = await _own_job(session, account, job_id)
+    result = await session.execute(jobs.cancel_stmt(job.id))
+    await session.commit()
+    if result.rowcount:  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):  # waiters also poll the row
+            await state.redis.publish(JOB_EVENTS_CHANNEL, encode_event(job.id, jobs.CANCELED))
+    fresh = await load_job(session, job.id)
+    assert fresh is not None
+    return job_public(request, state, fresh)
+

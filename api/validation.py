@@ -1,0 +1,71 @@
+"""Request checks shared by routes: model lookup, text cleaning, language codes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from api.errors import InvalidRequest, ModelNotFound, ModelNotInstalled
+from shared.catalog import MODELS, ModelSpec, is_installed
+from shared.config import Settings
+
+# C0/C1 control characters except tab and newline; plus bidi overrides and other invisible format chars
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_SPEAKABLE = re.compile(r"\w", re.UNICODE)
+_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
+
+
+def require_model(settings: Settings, model_id: str, kind: str) -> ModelSpec:
+    """The catalog entry for model_id, checked for kind and installed weights."""
+    spec = MODELS.get(model_id)
+    if spec is None:
+        known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind))
+        raise ModelNotFound(f"Model '{model_id}' does not exist. Known models: {known}.", param="model")
+    if spec.kind != kind:
+        what = "text-to-speech" if spec.kind == "tts" else "speech-to-text"
+        raise InvalidRequest(f"Model '{model_id}' is a {what} model and cannot serve this request.", param="model")
+    if not is_installed(spec, settings.resolved_model_dir):
+        raise ModelNotInstalled(
+            f"Model '{model_id}' is known but its weights are not installed on this server. {spec.install_hint}",
+            param="model",
+        )
+    return spec
+
+
+def clean_text(text: str, *, max_chars: int, param: str = "input") -> str:
+    """Normalise input text for synthesis; reject what cannot be spoken or encoded."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequest(
+            "The text contains invalid Unicode (an unpaired surrogate); send valid UTF-8 text.", param=param
+        ) from exc
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text).strip()
+    if not text:
+        raise InvalidRequest("The text is empty; send 1 to 5000 characters to speak.", param=param)
+    if len(text) > max_chars:
+        raise InvalidRequest(
+            f"The text is {len(text)} characters long; the limit is {max_chars}. Split it into several requests "
+            "or use a batch.",
+            param=param,
+        )
+    if not _SPEAKABLE.search(text):
+        raise InvalidRequest("The text has no letters or digits to speak.", param=param)
+    return text
+
+
+def check_language(spec: ModelSpec, language: str | None) -> str | None:
+    if language is None or language == "":
+        return None
+    code = language.strip().lower()
+    if not _LANGUAGE.match(code):
+        raise InvalidRequest(f"'{language}' is not a language code; use ISO 639-1 such as 'en'.", param="language")
+    code = code.split("-")[0].split("_")[0]
+    if spec.languages and code not in spec.languages:
+        raise InvalidRequest(
+            f"Model '{spec.id}' only supports {', '.join(spec.languages)}; use a multilingual model such as "
+            f"whisper-base for '{code}'.",
+            param="language",
+        )
+    return code

