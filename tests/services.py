@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = (ROOT.parent / "shared" / "testdata").resolve()
-if not TESTDATA.is_dir():  # CI checks the project out beside the team's shared folder too
-    TESTDATA = Path(os.environ.get("S2S_TESTDATA", "/work/shared/testdata"))
+# Real speech with reference transcripts (copied byte for byte from the team's shared testdata; see
+# tests/data/MANIFEST.md for sources and licences). The holdout set is never copied here.
+TESTDATA = Path(os.environ.get("S2S_TESTDATA", ROOT / "tests" / "data"))
 
 
 def free_port() -> int:

@@ -1,0 +1,52 @@
+# Speech to Speech AI. `make run` starts everything locally; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+DATA_DIR ?= var
+
+.PHONY: run test lint bench models compose-config clean help
+
+help:
+	@echo "make run [PORT=8000]  start API, worker, Redis and Flower locally (Ctrl-C stops all)"
+	@echo "make test             run the whole test suite (starts its own Redis, S3 and workers)"
+	@echo "make lint             ruff and mypy"
+	@echo "make bench            benchmarks (results in bench/results/)"
+	@echo "make models           install and verify the bundled models"
+
+# The virtual environment is rebuilt only when the project's dependencies change.
+$(BIN)/.installed-run: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[cpu]'
+	touch $@
+
+$(BIN)/.installed-dev: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[cpu,dev]'
+	touch $@ $(BIN)/.installed-run
+
+run: $(BIN)/.installed-run
+	$(BIN)/s2s run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+test: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check api workers shared tests bench
+	$(BIN)/mypy
+
+bench: $(BIN)/.installed-dev
+	$(BIN)/python -m bench.overhead
+
+models: $(BIN)/.installed-run
+	$(BIN)/s2s models install bundled
+	$(BIN)/s2s models verify
+
+compose-config:
+	docker compose config -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
