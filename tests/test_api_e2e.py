@@ -15,7 +15,7 @@ from tests.text import wer
 
 pytestmark = pytest.mark.integration
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+SENTENCE = "The quick brown fox jumps over the lazy dog near the old stone bridge."
 
 
 async def test_speech_then_transcription_roundtrip(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
