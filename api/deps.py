@@ -63,9 +63,7 @@ StoreDep = Annotated[ObjectStore, Depends(get_store)]
 
 _bearer = HTTPBearer(auto_error=False, description="Your API key: `Authorization: Bearer s2s-...`")
 
-MISSING_KEY = (
-    "Missing API key. Send it as `Authorization: Bearer <key>`; create one with `s2s keys create`."
-)
+MISSING_KEY = "Missing API key. Send it as `Authorization: Bearer <key>`; create one with `s2s keys create`."
 WRONG_KEY = "Invalid API key. Check the key, or create a new one with `s2s keys create`."
 
 

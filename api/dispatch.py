@@ -69,7 +69,10 @@ async def enqueue(state: AppState, session: AsyncSession, job: Job) -> None:
     try:
         await anyio.to_thread.run_sync(
             lambda: state.producer.send_task(
-                TASK_NAMES[job.kind], args=[job.id], queue=queue_name(job.kind, job.model), retry=True,
+                TASK_NAMES[job.kind],
+                args=[job.id],
+                queue=queue_name(job.kind, job.model),
+                retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5},
             )
         )

@@ -7,6 +7,7 @@ onto the same envelope here, so no client ever sees a bare 500 page or a framewo
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -126,7 +127,7 @@ def error_response(
     )
 
 
-def _loc_to_param(loc: tuple[Any, ...] | list[Any]) -> str | None:
+def _loc_to_param(loc: Sequence[Any]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
     return ".".join(parts) or None
 

@@ -43,8 +43,12 @@ def running_platform(models: str = "piper,whisper-base") -> Iterator[Platform]:
         for model_id in models.split(","):
             install_bundled(MODELS[model_id], model_dir)
         with redis_server(root / "redis") as redis_url:
-            env = {"DATA_DIR": str(root / "data"), "REDIS_URL": redis_url, "MODEL_DIR": str(model_dir),
-                   "DATABASE_URL": f"sqlite:///{root / 'data' / 's2s.db'}"}
+            env = {
+                "DATA_DIR": str(root / "data"),
+                "REDIS_URL": redis_url,
+                "MODEL_DIR": str(model_dir),
+                "DATABASE_URL": f"sqlite:///{root / 'data' / 's2s.db'}",
+            }
             os.environ.update(env)
             get_settings.cache_clear()
             url = get_settings().sync_database_url

@@ -54,14 +54,18 @@ def main() -> None:
         client = httpx.Client(base_url=p.base_url, headers={"Authorization": f"Bearer {p.api_key}"}, timeout=300)
 
         def platform_tts() -> bytes:
-            r = client.post("/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": TEXT,
-                                                      "format": args.format})
+            r = client.post(
+                "/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": TEXT, "format": args.format}
+            )
             r.raise_for_status()
             return r.content
 
         def platform_stt() -> str:
-            r = client.post("/v1/audio/transcriptions", files={"file": (f"clip.{args.format}", clip)},
-                            data={"model": "whisper-base"})
+            r = client.post(
+                "/v1/audio/transcriptions",
+                files={"file": (f"clip.{args.format}", clip)},
+                data={"model": "whisper-base"},
+            )
             r.raise_for_status()
             return str(r.json()["text"])
 
@@ -88,10 +92,14 @@ def main() -> None:
     print(f"clip: {clip_seconds:.2f} s of audio ({args.format}), {args.runs} runs each, medians")
     print(f"{'':5} {'direct':>10} {'platform':>10} {'ratio':>7} {'overhead':>10}")
     for name, row in rows.items():
-        print(f"{name:5} {row['direct_median_s']:>9.3f}s {row['platform_median_s']:>9.3f}s "
-              f"{row['ratio']:>6.3f}x {row['overhead_ms']:>8.1f}ms")
-    path = write_result("overhead", {"clip_seconds": clip_seconds, "format": args.format, "runs": args.runs,
-                                     "target_ratio": 1.05, "results": rows})
+        print(
+            f"{name:5} {row['direct_median_s']:>9.3f}s {row['platform_median_s']:>9.3f}s "
+            f"{row['ratio']:>6.3f}x {row['overhead_ms']:>8.1f}ms"
+        )
+    path = write_result(
+        "overhead",
+        {"clip_seconds": clip_seconds, "format": args.format, "runs": args.runs, "target_ratio": 1.05, "results": rows},
+    )
     print(f"written to {path}")
 
 

@@ -240,9 +240,7 @@ def piper_voices(model_dir: Path) -> list[str]:
     root = MODELS["piper"].weights_dir(model_dir)
     if not root.is_dir():
         return []
-    return sorted(
-        d.name for d in root.iterdir() if (d / "model.onnx").is_file() and (d / "model.onnx.json").is_file()
-    )
+    return sorted(d.name for d in root.iterdir() if (d / "model.onnx").is_file() and (d / "model.onnx.json").is_file())
 
 
 def is_installed(spec: ModelSpec, model_dir: Path) -> bool:

@@ -230,9 +230,7 @@ class S3Store:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": _safe_key(key)}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        return str(
-            self.presign_client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.presign_ttl)
-        )
+        return str(self.presign_client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.presign_ttl))
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

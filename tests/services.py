@@ -35,7 +35,7 @@ def wait_for(check: Callable[[], bool], *, timeout: float, what: str, interval: 
         try:
             if check():
                 return
-        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+        except Exception as exc:
             last = exc
         time.sleep(interval)
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last error: {last})")
@@ -81,8 +81,19 @@ def redis_server(log_dir: Path) -> Iterator[str]:
     port = free_port()
     proc = spawn(
         f"redis-{port}",
-        [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(log_dir)],
+        [
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(log_dir),
+        ],
         log_dir,
     )
     url = f"redis://127.0.0.1:{port}/0"
@@ -110,17 +121,41 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
     workdir.mkdir(parents=True, exist_ok=True)
     access, secret = "s2s-test-access", "s2s-test-secret-0123456789"
     config = workdir / "s3.json"
-    config.write_text(json.dumps({"identities": [{"name": "admin", "credentials": [
-        {"accessKey": access, "secretKey": secret}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "admin",
+                        "credentials": [{"accessKey": access, "secretKey": secret}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     # gRPC ports default to port + 10000: keep the base ports low enough
     ports = [p for p in (free_port() for _ in range(20)) if p < 50000][:4]
     master, volume, filer, s3 = ports
     (workdir / "data").mkdir(exist_ok=True)
     proc = spawn(
         "seaweedfs",
-        [str(weed), "server", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", "-filer", "-s3",
-         f"-s3.port={s3}", f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=20"],
+        [
+            str(weed),
+            "server",
+            f"-dir={workdir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-volume.port={volume}",
+            f"-filer.port={filer}",
+            "-filer",
+            "-s3",
+            f"-s3.port={s3}",
+            f"-s3.config={config}",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=20",
+        ],
         workdir,
     )
     endpoint = f"http://127.0.0.1:{s3}"
@@ -149,8 +184,11 @@ def start_worker(env: dict[str, str], models: str, log_dir: Path, name: str = "w
 
     app = Celery(broker=env["REDIS_URL"])
     try:
-        wait_for(lambda: proc.popen.poll() is None and bool(app.control.ping(timeout=0.5)), timeout=60,
-                 what=f"celery worker ({proc.tail()})")
+        wait_for(
+            lambda: proc.popen.poll() is None and bool(app.control.ping(timeout=0.5)),
+            timeout=60,
+            what=f"celery worker ({proc.tail()})",
+        )
     finally:
         app.close()
     return proc
@@ -160,12 +198,22 @@ def start_api(env: dict[str, str], log_dir: Path) -> tuple[Proc, str]:
     port = free_port()
     proc = spawn(
         "api",
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port",
-         str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         log_dir,
         settings_env(env),
     )
     base = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200, timeout=60,
-             what=f"api ({proc.tail()})")
+    wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200, timeout=60, what=f"api ({proc.tail()})")
     return proc, base

@@ -28,8 +28,10 @@ async def test_speech_then_transcription_roundtrip(client: httpx.AsyncClient, au
     assert info.sample_rate == 22050 and 2.0 < info.duration < 8.0
 
     t = await client.post(
-        "/v1/audio/transcriptions", headers=auth,
-        files={"file": ("speech.wav", r.content, "audio/wav")}, data={"model": "whisper-base"},
+        "/v1/audio/transcriptions",
+        headers=auth,
+        files={"file": ("speech.wav", r.content, "audio/wav")},
+        data={"model": "whisper-base"},
     )
     assert t.status_code == 200, t.text
     body = t.json()
@@ -41,8 +43,9 @@ async def test_speech_then_transcription_roundtrip(client: httpx.AsyncClient, au
 @pytest.mark.parametrize(("fmt", "content_type"), [("mp3", "audio/mpeg"), ("ogg", "audio/ogg"), ("flac", "audio/flac")])
 async def test_speech_formats(client: httpx.AsyncClient, auth: dict[str, str], fmt: str, content_type: str) -> None:
     r = await client.post(
-        "/v1/audio/speech", headers=auth, json={"model": "piper", "voice": "joe", "input": "Format check.",
-                                                "format": fmt},
+        "/v1/audio/speech",
+        headers=auth,
+        json={"model": "piper", "voice": "joe", "input": "Format check.", "format": fmt},
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == content_type
@@ -53,7 +56,8 @@ async def test_speed_changes_duration(client: httpx.AsyncClient, auth: dict[str,
     durations = {}
     for speed in (0.5, 2.0):
         r = await client.post(
-            "/v1/audio/speech", headers=auth,
+            "/v1/audio/speech",
+            headers=auth,
             json={"model": "piper", "voice": "joe", "input": SENTENCE, "format": "wav", "speed": speed},
         )
         assert r.status_code == 200
@@ -64,7 +68,8 @@ async def test_speed_changes_duration(client: httpx.AsyncClient, auth: dict[str,
 async def test_transcribe_jfk(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
     reference = (testdata / "jfk.txt").read_text()
     r = await client.post(
-        "/v1/audio/transcriptions", headers=auth,
+        "/v1/audio/transcriptions",
+        headers=auth,
         files={"file": ("jfk.flac", (testdata / "jfk.flac").read_bytes(), "audio/flac")},
         data={"model": "whisper-base"},
     )
@@ -76,8 +81,10 @@ async def test_transcribe_jfk(client: httpx.AsyncClient, auth: dict[str, str], t
 
 async def test_transcribe_with_tiny_en(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
     r = await client.post(
-        "/v1/audio/transcriptions", headers=auth,
-        files={"file": ("jfk.flac", (testdata / "jfk.flac").read_bytes())}, data={"model": "whisper-tiny.en"},
+        "/v1/audio/transcriptions",
+        headers=auth,
+        files={"file": ("jfk.flac", (testdata / "jfk.flac").read_bytes())},
+        data={"model": "whisper-tiny.en"},
     )
     assert r.status_code == 200, r.text
     assert wer((testdata / "jfk.txt").read_text(), r.json()["text"]) <= 0.15
@@ -96,7 +103,8 @@ async def _poll(client: httpx.AsyncClient, auth: dict[str, str], job_id: str, ti
 
 async def test_async_speech_job_and_result(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     r = await client.post(
-        "/v1/audio/speech", headers=auth,
+        "/v1/audio/speech",
+        headers=auth,
         json={"model": "piper", "voice": "joe", "input": "An asynchronous job.", "format": "mp3", "async": True},
     )
     assert r.status_code == 202, r.text
@@ -119,8 +127,10 @@ async def test_async_transcription_via_prefer_header(
     client: httpx.AsyncClient, auth: dict[str, str], testdata: Path
 ) -> None:
     r = await client.post(
-        "/v1/audio/transcriptions", headers={**auth, "Prefer": "respond-async"},
-        files={"file": ("en.wav", (testdata / "leopard_test_en.wav").read_bytes())}, data={"model": "whisper-base"},
+        "/v1/audio/transcriptions",
+        headers={**auth, "Prefer": "respond-async"},
+        files={"file": ("en.wav", (testdata / "leopard_test_en.wav").read_bytes())},
+        data={"model": "whisper-base"},
     )
     assert r.status_code == 202, r.text
     done = await _poll(client, auth, r.json()["id"])
@@ -134,13 +144,17 @@ async def test_other_accounts_job_is_not_found(
     client: httpx.AsyncClient, auth: dict[str, str], make_key: Callable[[str], str]
 ) -> None:
     r = await client.post(
-        "/v1/audio/speech", headers=auth,
+        "/v1/audio/speech",
+        headers=auth,
         json={"model": "piper", "voice": "joe", "input": "Private.", "async": True},
     )
     job_id = r.json()["id"]
     other = {"Authorization": f"Bearer {make_key('someone-else')}"}
-    for method, path in (("GET", f"/v1/jobs/{job_id}"), ("GET", f"/v1/jobs/{job_id}/result"),
-                         ("DELETE", f"/v1/jobs/{job_id}")):
+    for method, path in (
+        ("GET", f"/v1/jobs/{job_id}"),
+        ("GET", f"/v1/jobs/{job_id}/result"),
+        ("DELETE", f"/v1/jobs/{job_id}"),
+    ):
         resp = await client.request(method, path, headers=other)
         assert resp.status_code == 404, (method, path, resp.text)
         assert resp.json()["error"]["code"] == "not_found"
@@ -152,7 +166,8 @@ async def test_other_accounts_job_is_not_found(
 async def test_cancel_queued_job(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     # a long text keeps the single worker busy, so the second job is still queued when canceled
     busy = await client.post(
-        "/v1/audio/speech", headers=auth,
+        "/v1/audio/speech",
+        headers=auth,
         json={"model": "piper", "voice": "joe", "input": SENTENCE * 12, "async": True},
     )
     queued = await client.post(
@@ -169,8 +184,15 @@ async def test_models_list(client: httpx.AsyncClient, auth: dict[str, str]) -> N
     r = await client.get("/v1/models", headers=auth)
     assert r.status_code == 200
     models = {m["id"]: m for m in r.json()["data"]}
-    contract = {"fish-speech-v1.5", "orpheus-3b", "openvoice-v2", "xtts-v2", "whisper-large-v3", "whisper-turbo",
-                "canary-qwen-2.5b"}
+    contract = {
+        "fish-speech-v1.5",
+        "orpheus-3b",
+        "openvoice-v2",
+        "xtts-v2",
+        "whisper-large-v3",
+        "whisper-turbo",
+        "canary-qwen-2.5b",
+    }
     assert contract | {"piper", "whisper-base", "whisper-tiny.en"} <= set(models)
     assert models["piper"]["installed"] and models["piper"]["voices"] == ["joe"] and models["piper"]["kind"] == "tts"
     assert models["whisper-base"]["installed"] and models["whisper-base"]["kind"] == "stt"

@@ -35,8 +35,9 @@ async def test_no_auth(client: httpx.AsyncClient) -> None:
     "header", ["Bearer nope", "Bearer s2s-000000000000-wrongsecret", "Basic dXNlcjpwYXNz", "Bearer "]
 )
 async def test_wrong_key(client: httpx.AsyncClient, header: str) -> None:
-    assert_error(await client.post("/v1/audio/speech", json=SPEECH, headers={"Authorization": header}), 401,
-                 "invalid_api_key")
+    assert_error(
+        await client.post("/v1/audio/speech", json=SPEECH, headers={"Authorization": header}), 401, "invalid_api_key"
+    )
 
 
 async def test_tampered_key(client: httpx.AsyncClient, api_key: str) -> None:
@@ -69,35 +70,51 @@ async def test_speech_validation(
 
 
 async def test_missing_fields_and_malformed_json(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    assert_error(await client.post("/v1/audio/speech", headers=auth, json={"model": "piper"}), 400,
-                 "invalid_request", "voice")
-    bad = await client.post("/v1/audio/speech", headers={**auth, "Content-Type": "application/json"},
-                            content=b'{"model": "piper", "voice": ')
+    assert_error(
+        await client.post("/v1/audio/speech", headers=auth, json={"model": "piper"}), 400, "invalid_request", "voice"
+    )
+    bad = await client.post(
+        "/v1/audio/speech",
+        headers={**auth, "Content-Type": "application/json"},
+        content=b'{"model": "piper", "voice": ',
+    )
     err = assert_error(bad, 400, "invalid_request")
     assert "JSON" in err["message"]
     assert_error(await client.post("/v1/audio/speech", headers=auth, json=[1, 2]), 400, "invalid_request")
 
 
 async def test_odd_unicode_is_spoken_or_rejected_cleanly(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    ok = await client.post("/v1/audio/speech", headers=auth,
-                           json={**SPEECH, "input": "Cafe\u0301 \u202eRTL\u202c and naïve façade — “quotes”."})
+    ok = await client.post(
+        "/v1/audio/speech",
+        headers=auth,
+        json={**SPEECH, "input": "Cafe\u0301 \u202eRTL\u202c and naïve façade — “quotes”."},
+    )
     assert ok.status_code == 200, ok.text
     lone_surrogate = b'{"model": "piper", "voice": "joe", "input": "bad \\ud800 text"}'
-    r = await client.post("/v1/audio/speech", headers={**auth, "Content-Type": "application/json"},
-                          content=lone_surrogate)
+    r = await client.post(
+        "/v1/audio/speech", headers={**auth, "Content-Type": "application/json"}, content=lone_surrogate
+    )
     assert_error(r, 400, "invalid_request", "input")
 
 
 async def test_xtts_error_names_what_to_install(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    err = assert_error(await client.post("/v1/audio/speech", headers=auth, json={**SPEECH, "model": "xtts-v2"}),
-                       404, "model_not_installed")
+    err = assert_error(
+        await client.post("/v1/audio/speech", headers=auth, json={**SPEECH, "model": "xtts-v2"}),
+        404,
+        "model_not_installed",
+    )
     assert "pip install" in err["message"] and "xtts" in err["message"]
 
 
-def _upload(client: httpx.AsyncClient, auth: dict[str, str], content: bytes, name: str = "a.wav",
-            **data: str) -> object:
-    return client.post("/v1/audio/transcriptions", headers=auth, files={"file": (name, content)},
-                       data={"model": "whisper-base", **data})
+def _upload(
+    client: httpx.AsyncClient, auth: dict[str, str], content: bytes, name: str = "a.wav", **data: str
+) -> object:
+    return client.post(
+        "/v1/audio/transcriptions",
+        headers=auth,
+        files={"file": (name, content)},
+        data={"model": "whisper-base", **data},
+    )
 
 
 async def test_transcription_bad_files(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
@@ -115,8 +132,9 @@ async def test_transcription_bad_parameters(client: httpx.AsyncClient, auth: dic
     assert_error(await _upload(client, auth, wav, model="nope"), 404, "model_not_found", "model")
     assert_error(await _upload(client, auth, wav, model="piper"), 400, "invalid_request", "model")
     assert_error(await _upload(client, auth, wav, model="whisper-large-v3"), 404, "model_not_installed", "model")
-    assert_error(await _upload(client, auth, wav, model="whisper-tiny.en", language="de"), 400, "invalid_request",
-                 "language")
+    assert_error(
+        await _upload(client, auth, wav, model="whisper-tiny.en", language="de"), 400, "invalid_request", "language"
+    )
     assert_error(await _upload(client, auth, wav, language="english!"), 400, "invalid_request", "language")
     assert_error(await _upload(client, auth, wav, timestamps="sentence"), 400, "invalid_request", "timestamps")
     assert_error(await _upload(client, auth, wav, diarization="maybe"), 400, "invalid_request", "diarization")
@@ -130,7 +148,7 @@ async def test_malformed_multipart(client: httpx.AsyncClient, auth: dict[str, st
     r = await client.post(
         "/v1/audio/transcriptions",
         headers={**auth, "Content-Type": "multipart/form-data; boundary=XYZ"},
-        content=b"--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nabc",
+        content=b'--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nabc',
     )
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "invalid_request"
@@ -144,14 +162,19 @@ async def test_upload_over_limit_is_413(client: httpx.AsyncClient, auth: dict[st
 
 async def test_upload_over_limit_without_content_length(live_api: str, auth: dict[str, str]) -> None:
     """A chunked upload (no Content-Length) is cut off at the limit too."""
-    def body():  # noqa: ANN202 - generator of chunks
-        yield b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.wav\"\r\n\r\n"
+
+    def body():
+        yield b'--B\r\nContent-Disposition: form-data; name="file"; filename="x.wav"\r\n\r\n'
         for _ in range(9):
             yield b"\0" * (1024 * 1024)
         yield b"\r\n--B--\r\n"
 
-    r = httpx.post(f"{live_api}/v1/audio/transcriptions", headers={**auth, "Content-Type":
-                   "multipart/form-data; boundary=B"}, content=body(), timeout=60)
+    r = httpx.post(
+        f"{live_api}/v1/audio/transcriptions",
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=B"},
+        content=body(),
+        timeout=60,
+    )
     assert_error(r, 413, "file_too_large")
 
 

@@ -14,8 +14,14 @@ pytestmark = pytest.mark.integration
 
 
 def s2s(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**__import__("os").environ, "COLUMNS": "300"})
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "COLUMNS": "300"},
+    )
 
 
 async def test_keys_create_prints_a_working_key_last(client: httpx.AsyncClient) -> None:

@@ -10,8 +10,17 @@ from tests.services import ROOT
 def test_compose_services_and_settings() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "minio", "minio-init", "api", "worker-tts", "worker-stt", "flower",
-            "prometheus"} <= set(services)
+    assert {
+        "postgres",
+        "redis",
+        "minio",
+        "minio-init",
+        "api",
+        "worker-tts",
+        "worker-stt",
+        "flower",
+        "prometheus",
+    } <= set(services)
     env = services["api"]["environment"]
     assert env["STORE__BACKEND"] == "s3" and env["REDIS_URL"].startswith("redis://redis")
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://")

@@ -5,8 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ["workers", "torch", "faster_whisper", "ctranslate2", "piper", "onnxruntime", "resemblyzer", "TTS",
-         "pyannote.audio", "silero_vad"]
+HEAVY = [
+    "workers",
+    "torch",
+    "faster_whisper",
+    "ctranslate2",
+    "piper",
+    "onnxruntime",
+    "resemblyzer",
+    "TTS",
+    "pyannote.audio",
+    "silero_vad",
+]
 
 
 def test_api_imports_no_worker_or_model_code() -> None:
@@ -18,7 +28,10 @@ def test_api_imports_no_worker_or_model_code() -> None:
         "print(','.join(loaded))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"REDIS_URL": "redis://127.0.0.1:1/0", "PATH": ""},
     )
     assert out.stdout.strip() == "", f"api imported: {out.stdout.strip()}"

@@ -1,4 +1,4 @@
-"""`s2s run` (what `make run` starts): embedded Redis, SQLite, local store, worker, Flower and API, stopped by Ctrl-C."""
+"""`s2s run` (what `make run` starts): embedded Redis, SQLite, local store, worker, Flower, API; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -37,13 +37,21 @@ def _read_until(proc: subprocess.Popen[str], pattern: str, timeout: float) -> st
 
 def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path, model_dir: Path, testdata: Path) -> None:
     port, flower_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "DATA_DIR") and not k.startswith(("STORE__", "LIMITS__"))}
-    env.update({"MODEL_DIR": str(model_dir), "FLOWER_PORT": str(flower_port), "PYTHONUNBUFFERED": "1",
-                "COLUMNS": "400"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "DATA_DIR") and not k.startswith(("STORE__", "LIMITS__"))
+    }
+    env.update(
+        {"MODEL_DIR": str(model_dir), "FLOWER_PORT": str(flower_port), "PYTHONUNBUFFERED": "1", "COLUMNS": "400"}
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "shared.cli.main", "run", "--port", str(port), "--data-dir", str(tmp_path / "var")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         out = _read_until(proc, r"Press Ctrl-C to stop", timeout=180)
@@ -57,11 +65,20 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path, model_dir: Pa
 
         auth = {"Authorization": f"Bearer {key.group(1)}"}
         base = f"http://127.0.0.1:{port}"
-        speech = httpx.post(f"{base}/v1/audio/speech", headers=auth, timeout=120,
-                            json={"model": "piper", "voice": "joe", "input": "Embedded mode works."})
+        speech = httpx.post(
+            f"{base}/v1/audio/speech",
+            headers=auth,
+            timeout=120,
+            json={"model": "piper", "voice": "joe", "input": "Embedded mode works."},
+        )
         assert speech.status_code == 200 and speech.headers["content-type"] == "audio/mpeg"
-        text = httpx.post(f"{base}/v1/audio/transcriptions", headers=auth, timeout=120,
-                          files={"file": ("hello.mp3", speech.content)}, data={"model": "whisper-tiny.en"})
+        text = httpx.post(
+            f"{base}/v1/audio/transcriptions",
+            headers=auth,
+            timeout=120,
+            files={"file": ("hello.mp3", speech.content)},
+            data={"model": "whisper-tiny.en"},
+        )
         assert text.status_code == 200 and "embedded" in text.json()["text"].lower()
         # the local store keeps the output on disk under the data dir
         assert list((tmp_path / "var" / "store" / "outputs").rglob("*.mp3"))
@@ -95,7 +112,11 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path, model_dir: Path) -> None:
         env.pop("REDIS_URL", None)
         out = subprocess.run(
             [sys.executable, "-m", "shared.cli.main", "run", "--port", str(port), "--data-dir", str(tmp_path)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert out.returncode == 2
     assert f"Port {port}" in out.stdout and "PORT=" in out.stdout

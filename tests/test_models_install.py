@@ -44,7 +44,7 @@ def test_unbundled_models_report_how_to_install(tmp_path: Path) -> None:
     assert "s2s models install whisper-large-v3" in verify(spec, tmp_path)[0]
     with pytest.raises(InstallError, match="not bundled"):
         install_bundled(spec, tmp_path)
-    with pytest.raises(InstallError, match="lacks model.bin"):
+    with pytest.raises(InstallError, match=r"lacks model\.bin"):
         install_from_dir(spec, tmp_path, tmp_path / "models")
 
 

@@ -20,8 +20,9 @@ def oa(live_api: str, api_key: str) -> openai.OpenAI:
 
 
 def test_openai_speech(oa: openai.OpenAI) -> None:
-    response = oa.audio.speech.create(model="piper", voice="joe", input="Hello from the OpenAI client.",
-                                      response_format="wav")
+    response = oa.audio.speech.create(
+        model="piper", voice="joe", input="Hello from the OpenAI client.", response_format="wav"
+    )
     data = response.read()
     info = audio.probe(io.BytesIO(data))
     assert info.container == "wav" and info.duration > 1.0

@@ -37,8 +37,7 @@ def test_local_store(tmp_path: Path) -> None:
 
 
 def _s3(s3: S3Server, bucket: str, secret: str | None = None, **kw: object) -> S3Store:
-    return S3Store(bucket, endpoint_url=s3.endpoint, access_key=s3.access_key,
-                   secret_key=secret or s3.secret_key, **kw)  # type: ignore[arg-type]
+    return S3Store(bucket, endpoint_url=s3.endpoint, access_key=s3.access_key, secret_key=secret or s3.secret_key, **kw)  # type: ignore[arg-type]
 
 
 def test_s3_store_roundtrip_and_presigned_urls(s3: S3Server, tmp_path: Path) -> None:
@@ -56,7 +55,7 @@ def test_s3_store_roundtrip_and_presigned_urls(s3: S3Server, tmp_path: Path) -> 
 
 
 def test_s3_store_rejects_wrong_credentials(s3: S3Server) -> None:
-    with pytest.raises(Exception, match="403|Forbidden|SignatureDoesNotMatch|AccessDenied"):
+    with pytest.raises(Exception, match=r"403|Forbidden|SignatureDoesNotMatch|AccessDenied"):
         _s3(s3, "store-test", secret="not-the-secret")
 
 

@@ -78,11 +78,7 @@ class ModelManager:
             return []
         now = time.monotonic()
         with self._lock:
-            idle = [
-                mid
-                for mid, e in self._models.items()
-                if e.refs == 0 and now - e.last_used >= self.ttl_seconds
-            ]
+            idle = [mid for mid, e in self._models.items() if e.refs == 0 and now - e.last_used >= self.ttl_seconds]
             for mid in idle:
                 del self._models[mid]
         if idle:

@@ -190,8 +190,10 @@ def run_job(ctx: WorkerContext, job_id: str) -> str:
     except Exception as exc:
         log.exception("job %s crashed", job_id)
         return _finish_failed(
-            ctx, job_id, "server_error", f"internal error while processing the job ({type(exc).__name__}); "
-            "see the worker log for this job id"
+            ctx,
+            job_id,
+            "server_error",
+            f"internal error while processing the job ({type(exc).__name__}); see the worker log for this job id",
         )
     if outcome.result is not None:
         outcome.result.setdefault("processing_seconds", round(time.perf_counter() - started, 3))

@@ -109,4 +109,3 @@ async def cancel_job(
     fresh = await load_job(session, job.id)
     assert fresh is not None
     return job_public(request, state, fresh)
-

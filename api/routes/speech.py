@@ -16,7 +16,9 @@ from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
 
-AUDIO_CONTENT = {fmt.content_type: {"schema": {"type": "string", "format": "binary"}} for fmt in OUTPUT_FORMATS.values()}
+AUDIO_CONTENT = {
+    fmt.content_type: {"schema": {"type": "string", "format": "binary"}} for fmt in OUTPUT_FORMATS.values()
+}
 
 
 @router.post(
@@ -44,8 +46,9 @@ async def create_speech(
     text = clean_text(body.input, max_chars=settings.limits.max_input_chars)
     if spec.family == "piper" and body.voice not in piper_voices(settings.resolved_model_dir):
         voices = ", ".join(piper_voices(settings.resolved_model_dir))
-        raise VoiceNotFound(f"Voice '{body.voice}' does not exist for model '{spec.id}'. Voices: {voices}.",
-                            param="voice")
+        raise VoiceNotFound(
+            f"Voice '{body.voice}' does not exist for model '{spec.id}'. Voices: {voices}.", param="voice"
+        )
     payload = {
         "input": text,
         "voice": body.voice,

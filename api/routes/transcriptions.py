@@ -90,8 +90,7 @@ async def create_transcription(
         "filename": file.filename,
         "audio_duration": info.duration,
     }
-    job = await create_job(session, account, kind="stt", model=spec.id, request=payload, job_id=job_id,
-                           input_key=key)
+    job = await create_job(session, account, kind="stt", model=spec.id, request=payload, job_id=job_id, input_key=key)
     is_async = wants_async(request, async_)
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=sync_budget(settings, info.duration)

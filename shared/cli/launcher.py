@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import redis
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
 from shared.accounts import create_key, get_or_create_account
 from shared.catalog import installed_models, piper_voices
@@ -137,7 +137,10 @@ def prepare_models(settings: Settings) -> None:
     model_dir = settings.resolved_model_dir
     model_dir.mkdir(parents=True, exist_ok=True)
     with Progress(
-        TextColumn("  preparing [bold]{task.description}"), BarColumn(), DownloadColumn(), console=console,
+        TextColumn("  preparing [bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=console,
         transient=True,
     ) as progress:
         for spec in bundled_models():
@@ -146,7 +149,7 @@ def prepare_models(settings: Settings) -> None:
                 continue
             task = progress.add_task(spec.id, total=None)
 
-            def report(_name: str, done: int, total: int, task: int = task) -> None:
+            def report(_name: str, done: int, total: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=total)
 
             if install_bundled(spec, model_dir, report):
@@ -161,8 +164,21 @@ def start_redis(launcher: Launcher) -> str:
     launcher.spawn(
         "redis",
         [
-            redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-            "--dir", str(redis_dir), "--maxmemory-policy", "noeviction", "--protected-mode", "yes",
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(redis_dir),
+            "--maxmemory-policy",
+            "noeviction",
+            "--protected-mode",
+            "yes",
         ],
         dict(os.environ),
     )
@@ -173,9 +189,10 @@ def start_redis(launcher: Launcher) -> str:
         try:
             client.ping()
             return url
-        except redis.ConnectionError:
+        except redis.ConnectionError as exc:
             if time.monotonic() > deadline:
-                raise RuntimeError("the embedded Redis did not start; see " + str(launcher.log_dir / "redis.log"))
+                log = launcher.log_dir / "redis.log"
+                raise RuntimeError(f"the embedded Redis did not start; see {log}") from exc
             time.sleep(0.1)
 
 
@@ -295,14 +312,35 @@ def run(settings: Settings, *, flower: bool = True) -> int:
         if flower:
             launcher.spawn(
                 "flower",
-                [py, "-m", "celery", "-b", redis_url, "flower", "--address=127.0.0.1",
-                 f"--port={settings.flower_port}", f"--basic-auth={flower_auth}"],
+                [
+                    py,
+                    "-m",
+                    "celery",
+                    "-b",
+                    redis_url,
+                    "flower",
+                    "--address=127.0.0.1",
+                    f"--port={settings.flower_port}",
+                    f"--basic-auth={flower_auth}",
+                ],
                 env,
             )
         launcher.spawn(
             "api",
-            [py, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", settings.host, "--port",
-             str(settings.port), "--log-level", "warning", "--no-access-log"],
+            [
+                py,
+                "-m",
+                "uvicorn",
+                "api.main:create_app",
+                "--factory",
+                "--host",
+                settings.host,
+                "--port",
+                str(settings.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env,
         )
         base = f"http://{settings.host}:{settings.port}"
@@ -345,7 +383,7 @@ def _banner(
     console.print("Try it:")
     console.print(
         f"  curl {base}/v1/audio/speech -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-        "-d '{\"model\": \"piper\", \"voice\": \"joe\", \"input\": \"Hello from Speech to Speech AI.\"}' "
+        '-d \'{"model": "piper", "voice": "joe", "input": "Hello from Speech to Speech AI."}\' '
         "-o hello.mp3",
         soft_wrap=True,
     )

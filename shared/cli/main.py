@@ -64,15 +64,20 @@ def api(
     _apply_env(host=host, port=port)
     settings = get_settings()
     uvicorn.run(
-        "api.main:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
+        "api.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
         log_level=settings.log_level.lower(),
     )
 
 
 @app.command()
 def worker(
-    models: Annotated[str | None, typer.Option(help="Comma-separated model ids (default: every installed one).")]
-    = None,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated model ids (default: every installed one).")
+    ] = None,
     concurrency: Annotated[int, typer.Option(help="Jobs run at once (each child loads its own models).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
 ) -> None:
@@ -89,8 +94,18 @@ def worker(
     queues = ",".join(queues_for_models(hosted))
     celery_app.worker_main(
         [
-            "worker", "-Q", queues, "--concurrency", str(concurrency), "--pool", pool,
-            "--loglevel", get_settings().log_level, "-n", f"s2s-{os.getpid()}@%h", "--without-gossip",
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--loglevel",
+            get_settings().log_level,
+            "-n",
+            f"s2s-{os.getpid()}@%h",
+            "--without-gossip",
             "--without-mingle",
         ]
     )
@@ -153,7 +168,9 @@ def models_install(
             with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console) as bar:
                 task = bar.add_task(spec.id, total=None)
                 changed = install_bundled(
-                    spec, settings.resolved_model_dir, lambda _n, d, t: bar.update(task, completed=d, total=t)
+                    spec,
+                    settings.resolved_model_dir,
+                    lambda _n, d, t, task=task: bar.update(task, completed=d, total=t),  # type: ignore[misc]
                 )
             console.print(f"{spec.id}: {'installed' if changed else 'already installed'}")
     except InstallError as exc:
@@ -162,7 +179,9 @@ def models_install(
 
 
 @models_app.command("verify")
-def models_verify(model: Annotated[str | None, typer.Argument(help="Model id (default: all installed).")] = None) -> None:
+def models_verify(
+    model: Annotated[str | None, typer.Argument(help="Model id (default: all installed).")] = None,
+) -> None:
     """Check installed weights by size and sha256."""
     from shared.model_store import verify
 

@@ -96,9 +96,7 @@ class TTSEngine(Protocol):
 
 @runtime_checkable
 class STTEngine(Protocol):
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions
-    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe 16 kHz float32 mono audio; segments are produced lazily as they are decoded."""
         ...
 

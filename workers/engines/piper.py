@@ -22,9 +22,7 @@ class PiperEngine:
         try:
             import piper  # noqa: F401
         except ImportError as exc:
-            raise ModelNotInstalled(
-                f"Model '{spec.id}' needs the piper-tts package: pip install -e '.[cpu]'"
-            ) from exc
+            raise ModelNotInstalled(f"Model '{spec.id}' needs the piper-tts package: pip install -e '.[cpu]'") from exc
         self.spec = spec
         self.root = root
         self._voices: dict[str, Any] = {}

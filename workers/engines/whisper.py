@@ -45,9 +45,7 @@ class WhisperEngine:
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:
-            raise ModelNotInstalled(
-                f"Model '{spec.id}' needs faster-whisper: pip install -e '.[cpu]'"
-            ) from exc
+            raise ModelNotInstalled(f"Model '{spec.id}' needs faster-whisper: pip install -e '.[cpu]'") from exc
         dev, compute = pick_device()
         if device:
             dev = device
@@ -72,9 +70,7 @@ class WhisperEngine:
         if language and self.multilingual and language not in self.model.supported_languages:
             raise InvalidInput(f"Language '{language}' is not supported by model '{self.spec.id}'.")
 
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions
-    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptionInfo]:
         self.check_language(options.language)
         kwargs: dict[str, Any] = {
             "language": options.language or (None if self.multilingual else "en"),
