@@ -135,7 +135,7 @@ def iter_decode(
         stream = streams[0]
         channels = 1 if mono else max(1, int(stream.codec_context.channels or 1))
         layout = "mono" if channels == 1 else ("stereo" if channels == 2 else f"{channels}c")
-        resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         target = max(1, int(chunk_seconds * sample_rate))
         pending: list[np.ndarray] = []
         pending_len = 0

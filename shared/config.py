@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     """Comma-separated model ids a worker hosts (default: every installed model)."""
     model_ttl_seconds: int = 0
     """Unload a model after this many idle seconds in a worker (0 keeps models warm forever)."""
+    stt_chunk_seconds: float = 600.0
+    """Long audio is transcribed in chunks of about this many seconds (cut in pauses); bounds worker memory."""
     log_level: str = "INFO"
     """Log level of the API and workers."""
 

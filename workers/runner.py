@@ -22,8 +22,10 @@ from shared.db.models import Job
 from shared.db.session import session_scope
 from shared.events import publish_job_event, publish_stream_item
 from shared.storage import LocalStore, ObjectStore, output_key
-from workers.engines.base import EngineError, Segment, TranscribeOptions
+from workers.engines.base import EngineError, Segment
+from workers.engines.diarize import Diarizer, SpeakerConstraints, load_diarizer
 from workers.manager import ModelManager
+from workers.transcribe import STTRequest, transcribe_file
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,13 @@ class WorkerContext:
     redis: Any
     manager: ModelManager
     hosted: list[str] = field(default_factory=list)
+    _diarizer: Diarizer | None = None
+
+    def diarizer(self) -> Diarizer:
+        """The diarization pipeline of this worker process, loaded on first use and kept warm."""
+        if self._diarizer is None:
+            self._diarizer = load_diarizer(self.settings.resolved_model_dir)
+        return self._diarizer
 
     @contextmanager
     def session(self) -> Iterator[Any]:
@@ -122,35 +131,40 @@ def transcribe(ctx: WorkerContext, job: Job, progress: ProgressReporter) -> Outc
     req = job.request
     if not job.input_key:
         raise EngineError("the job has no input audio", code="invalid_request")
-    options = TranscribeOptions(
+    request = STTRequest(
         language=req.get("language") or None,
-        word_timestamps=req.get("timestamps") == "word",
-        initial_prompt=req.get("prompt") or None,
+        words=bool(req.get("words")),
+        diarization=bool(req.get("diarization")),
+        constraints=SpeakerConstraints(
+            num_speakers=req.get("num_speakers"),
+            min_speakers=req.get("min_speakers"),
+            max_speakers=req.get("max_speakers"),
+        ),
+        split_channels=req.get("channels") == "split",
+        prompt=req.get("prompt") or None,
         temperature=req.get("temperature"),
     )
-    with ctx.manager.use(job.model) as engine:
-        if hasattr(engine, "check_language"):
-            engine.check_language(options.language)
-        with local_input(ctx.store, job.input_key) as path:
-            try:
-                samples = audio.decode(path, sample_rate=16000)
-            except audio.AudioDecodeError as exc:
-                raise EngineError(str(exc), code="invalid_audio") from exc
-        segments_iter, info = engine.transcribe(samples, options)
-        duration = info.duration or samples.size / 16000
-        segments: list[Segment] = []
-        for segment in segments_iter:
-            segments.append(segment)
+    stream = bool(req.get("stream"))
+
+    def on_segment(segment: Segment) -> None:
+        if stream:
             publish_stream_item(ctx.redis, job.id, {"type": "segment", "segment": segment.to_dict()})
-            if duration:
-                progress(min(0.99, segment.end / duration))
-    result = {
-        "text": " ".join(s.text for s in segments if s.text).strip(),
-        "language": info.language,
-        "language_probability": info.language_probability,
-        "duration": round(duration, 3),
-        "segments": [s.to_dict() for s in segments],
-    }
+
+    with ctx.manager.use(job.model) as engine, local_input(ctx.store, job.input_key) as path:
+        diarizer = ctx.diarizer() if request.diarization and not request.split_channels else None
+        try:
+            result = transcribe_file(
+                engine,
+                path,
+                request,
+                duration=float(req.get("audio_duration") or audio.probe(path).duration),
+                chunk_seconds=ctx.settings.stt_chunk_seconds,
+                diarizer=diarizer,
+                on_segment=on_segment,
+                on_progress=progress,
+            )
+        except audio.AudioDecodeError as exc:
+            raise EngineError(str(exc), code="invalid_audio") from exc
     return Outcome(result=result)
 
 
@@ -209,6 +223,8 @@ def run_job(ctx: WorkerContext, job_id: str) -> str:
             ctx.store.delete(outcome.output_key)
         return "terminal"
     ctx.publish(job_id, jobs.SUCCEEDED, 1.0)
+    if job.request.get("stream"):
+        publish_stream_item(ctx.redis, job_id, {"type": "done", "state": jobs.SUCCEEDED})
     return jobs.SUCCEEDED
 
 
@@ -216,4 +232,5 @@ def _finish_failed(ctx: WorkerContext, job_id: str, code: str, message: str) -> 
     with ctx.session() as session:
         jobs.transition(session, jobs.fail_stmt(job_id, code=code, message=message))
     ctx.publish(job_id, jobs.FAILED)
+    publish_stream_item(ctx.redis, job_id, {"type": "done", "state": jobs.FAILED})
     return jobs.FAILED

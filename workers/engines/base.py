@@ -54,9 +54,23 @@ class Segment:
     temperature: float | None = None
     speaker: str | None = None
     channel: int | None = None
+    seek: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.words is not None:
+            out["words"] = [{k: v for k, v in asdict(w).items() if v is not None} for w in self.words]
+        return out
+
+    def shifted(self, offset: float) -> Segment:
+        """The same segment on the file's timeline when it was decoded from a chunk starting at offset."""
+        if offset:
+            self.start = round(self.start + offset, 3)
+            self.end = round(self.end + offset, 3)
+            for w in self.words or []:
+                w.start = round(w.start + offset, 3)
+                w.end = round(w.end + offset, 3)
+        return self
 
 
 @dataclass
