@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -92,6 +93,24 @@ class TranscribeOptions:
     beam_size: int = 5
 
 
+@dataclass
+class VoiceReference:
+    """An enrolled (cloned) voice as engines receive it.
+
+    `audio_path` is a local copy of the normalised reference recording (mono WAV at `sample_rate`);
+    `transcript` is what is said in it (engines such as fish-speech and XTTS condition on it);
+    `profile` holds the statistics the bundled Piper path adapts towards (pitch, spectral envelope).
+    """
+
+    voice_id: str
+    audio_path: Path
+    sample_rate: int
+    transcript: str | None = None
+    language: str | None = None
+    embedding: list[float] | None = None
+    profile: dict[str, Any] | None = None
+
+
 ProgressFn = Callable[[float], None]
 
 
@@ -102,9 +121,21 @@ class TTSEngine(Protocol):
     def voices(self) -> list[str]: ...
 
     def synthesize(
-        self, text: str, *, voice: str, speed: float = 1.0, emotion: str | None = None, **options: Any
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float = 1.0,
+        emotion: str | None = None,
+        reference: VoiceReference | None = None,
+        language: str | None = None,
+        instructions: str | None = None,
     ) -> Iterator[np.ndarray]:
-        """Yield float32 mono chunks at `sample_rate`, in order, as soon as each is ready."""
+        """Yield float32 mono chunks at `sample_rate`, in order, as soon as each is ready.
+
+        `voice` is a preset name of this engine; with `reference` (a cloned voice) the engine conditions on the
+        reference recording instead (or adapts its base voice towards it).
+        """
         ...
 
 
