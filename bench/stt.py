@@ -28,8 +28,14 @@ from tests.services import TESTDATA
 from tests.text import wer
 from workers.engines.whisper import DEFAULT_TEMPERATURES
 
-CLIPS = ["jfk.flac", "leopard_test_en.wav", "leopard_test_de.wav", "leopard_test_es.wav", "leopard_test_fr.wav",
-         "pyannote_ami_tst00.wav"]
+CLIPS = [
+    "jfk.flac",
+    "leopard_test_en.wav",
+    "leopard_test_de.wav",
+    "leopard_test_es.wav",
+    "leopard_test_fr.wav",
+    "pyannote_ami_tst00.wav",
+]
 
 
 def der(rttm: Path, segments: list[dict]) -> float:
@@ -94,13 +100,19 @@ def main() -> None:
             seconds = audio.probe(path).duration
 
             def direct(path: Path = path) -> str:
-                segments, _ = bare.transcribe(str(path), beam_size=5, vad_filter=True,
-                                              condition_on_previous_text=False, temperature=DEFAULT_TEMPERATURES)
+                segments, _ = bare.transcribe(
+                    str(path),
+                    beam_size=5,
+                    vad_filter=True,
+                    condition_on_previous_text=False,
+                    temperature=DEFAULT_TEMPERATURES,
+                )
                 return " ".join(s.text.strip() for s in segments)
 
             def platform(path: Path = path, clip: str = clip) -> dict:
-                r = client.post("/v1/audio/transcriptions", files={"file": (clip, path.read_bytes())},
-                                data={"model": args.model})
+                r = client.post(
+                    "/v1/audio/transcriptions", files={"file": (clip, path.read_bytes())}, data={"model": args.model}
+                )
                 r.raise_for_status()
                 return dict(r.json())
 
@@ -115,9 +127,12 @@ def main() -> None:
                 body = platform()
                 p_times.append(time.perf_counter() - t0)
             row = {
-                "clip": clip, "seconds": seconds,
-                "rtf_direct": round(median(d_times) / seconds, 4), "rtf_platform": round(median(p_times) / seconds, 4),
-                "ratio": round(median(p_times) / median(d_times), 4), "language": body["language"],
+                "clip": clip,
+                "seconds": seconds,
+                "rtf_direct": round(median(d_times) / seconds, 4),
+                "rtf_platform": round(median(p_times) / seconds, 4),
+                "ratio": round(median(p_times) / median(d_times), 4),
+                "language": body["language"],
             }
             reference = path.with_suffix(".txt")
             if reference.exists():
@@ -125,8 +140,11 @@ def main() -> None:
                 row["wer_direct"] = round(wer(reference.read_text(), d_text), 4)
             rttm = path.with_suffix(".rttm")
             if rttm.exists():
-                r = client.post("/v1/audio/transcriptions", files={"file": (clip, path.read_bytes())},
-                                data={"model": args.model, "diarization": "true"})
+                r = client.post(
+                    "/v1/audio/transcriptions",
+                    files={"file": (clip, path.read_bytes())},
+                    data={"model": args.model, "diarization": "true"},
+                )
                 row["der"] = round(der(rttm, r.json()["segments"]), 4)
                 row["speakers"] = len(r.json().get("speakers", []))
             rows.append(row)
@@ -146,12 +164,18 @@ def main() -> None:
                     fh.write(encoder.close())
                 seconds = audio.probe(long_path).duration
                 print(f"long file: {seconds / 60:.1f} min, {long_path.stat().st_size / 1e6:.1f} MB mp3", flush=True)
-                worker_pid = next(pr.pid for pr in psutil.Process().children(recursive=True)
-                                  if "worker" in " ".join(pr.cmdline()) and "uvicorn" not in " ".join(pr.cmdline()))
+                worker_pid = next(
+                    pr.pid
+                    for pr in psutil.Process().children(recursive=True)
+                    if "worker" in " ".join(pr.cmdline()) and "uvicorn" not in " ".join(pr.cmdline())
+                )
                 with PeakRSS(worker_pid) as mem, long_path.open("rb") as fh:
                     t0 = time.perf_counter()
-                    r = client.post("/v1/audio/transcriptions", files={"file": ("long.mp3", fh)},
-                                    data={"model": args.model, "async": "true"})
+                    r = client.post(
+                        "/v1/audio/transcriptions",
+                        files={"file": ("long.mp3", fh)},
+                        data={"model": args.model, "async": "true"},
+                    )
                     job_id = r.json()["id"]
                     last = -1.0
                     while True:
@@ -164,7 +188,9 @@ def main() -> None:
                         time.sleep(2)
                     took = time.perf_counter() - t0
                 long_result = {
-                    "minutes": round(seconds / 60, 2), "status": job["status"], "rtf": round(took / seconds, 4),
+                    "minutes": round(seconds / 60, 2),
+                    "status": job["status"],
+                    "rtf": round(took / seconds, 4),
                     "worker_rss_before_mb": round(mem.baseline / 2**20, 1),
                     "worker_rss_peak_mb": round(mem.peak / 2**20, 1),
                     "segments": len((job.get("result") or {}).get("segments", [])),
@@ -176,10 +202,13 @@ def main() -> None:
     for row in rows:
         w = f"{row['wer_platform']:.3f}" if "wer_platform" in row else "-"
         d = f"{row['der']:.3f}" if "der" in row else "-"
-        print(f"{row['clip']:28} {row['seconds']:6.1f} {row['rtf_direct']:10.3f} {row['rtf_platform']:12.3f} "
-              f"{row['ratio']:6.3f} {w:>6} {d:>6}")
-    path = write_result("stt", {"model": args.model, "runs": args.runs, "target_ratio": 1.05, "clips": rows,
-                                "long_file": long_result})
+        print(
+            f"{row['clip']:28} {row['seconds']:6.1f} {row['rtf_direct']:10.3f} {row['rtf_platform']:12.3f} "
+            f"{row['ratio']:6.3f} {w:>6} {d:>6}"
+        )
+    path = write_result(
+        "stt", {"model": args.model, "runs": args.runs, "target_ratio": 1.05, "clips": rows, "long_file": long_result}
+    )
     print(f"written to {path}")
 
 

@@ -39,6 +39,7 @@ class ModelSpec:
     required_files: tuple[str, ...] = ()
     install_hint: str = ""
     extra: str | None = None  # optional-dependency group of the server package
+    voices: tuple[str, ...] = ()  # preset speakers the published weights carry (Piper: found on disk)
     source: WeightsSource | None = None
     # prices in credits
     price_per_1k_chars: float = 0.0

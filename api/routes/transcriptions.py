@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -13,23 +10,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
-from api.dispatch import (
-    accepted,
-    create_job,
-    enqueue,
-    load_job,
-    new_job_id,
-    raise_for_failed,
-    submit_and_wait,
-    wants_async,
-)
+from api.dispatch import accepted, create_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest
+from api.streaming import SSE_HEADERS, JobStreamTimeout, error_event, final_job, relay, sse, subscribe_and_enqueue
 from api.validation import check_language, require_model
 from shared import audio, jobs
 from shared.catalog import DEFAULT_STT_MODEL
 from shared.config import Settings
 from shared.db.models import Job
-from shared.queues import job_stream_channel
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionPublic
 from shared.storage import input_key
 from shared.transcripts import render, to_json
@@ -38,7 +26,6 @@ router = APIRouter(prefix="/v1/audio", tags=["audio"])
 
 ResponseFormat = Literal["json", "verbose_json", "text", "srt", "vtt", "diarized_json"]
 STREAMABLE = ("json", "text")
-SSE_POLL_SECONDS = 1.0
 
 
 def sync_budget(settings: Settings, duration: float) -> float:
@@ -167,17 +154,11 @@ async def create_transcription(
     job = await create_job(session, account, kind="stt", model=spec.id, request=payload, job_id=job_id, input_key=key)
     budget = sync_budget(settings, info.duration)
     if stream:
-        pubsub = state.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(job_stream_channel(job.id))
-        try:
-            await enqueue(state, session, job)
-        except Exception:
-            await pubsub.aclose()
-            raise
+        pubsub = await subscribe_and_enqueue(state, session, job)
         return StreamingResponse(
             _sse_events(state, job.id, pubsub, budget, response_format),
             media_type="text/event-stream",
-            headers={"X-Job-Id": job.id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={"X-Job-Id": job.id, **SSE_HEADERS},
         )
     is_async = wants_async(request, async_)
     job, finished = await submit_and_wait(state, session, job, wait=not is_async, timeout=budget)
@@ -188,69 +169,27 @@ async def create_transcription(
     return rendered(job)
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode()
-
-
 async def _sse_events(
     state: AppState, job_id: str, pubsub: Any, budget: float, response_format: str
 ) -> AsyncIterator[bytes]:
     """Text deltas as segments are decoded, then `transcript.text.done` with the whole result."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + budget
-    next_check = loop.time() + 5.0
     sent_any = False
     try:
-        while True:
-            message = await pubsub.get_message(timeout=SSE_POLL_SECONDS)
-            if message and message.get("type") == "message":
-                item = json.loads(message["data"])
-                if item.get("type") == "done":
-                    break
-                if item.get("type") == "segment":
-                    segment = item["segment"]
-                    delta = (" " if sent_any else "") + segment.get("text", "")
-                    sent_any = True
-                    yield _sse({"type": "transcript.text.delta", "delta": delta, "segment": segment})
-            now = loop.time()
-            if now >= next_check:  # a lost "done" message must not hang the stream
-                next_check = now + 5.0
-                async with state.sessions() as session:
-                    row = await load_job(session, job_id)
-                if row is None or row.state in jobs.TERMINAL:
-                    break
-            if now >= deadline:
-                yield _sse(
-                    {
-                        "type": "error",
-                        "error": {
-                            "code": "timeout",
-                            "message": f"Still running; poll GET /v1/jobs/{job_id} for the result.",
-                            "job_id": job_id,
-                        },
-                    }
-                )
-                return
-        async with state.sessions() as session:
-            job = await load_job(session, job_id)
-        if job is None or job.state != jobs.SUCCEEDED:
-            yield _sse(
-                {
-                    "type": "error",
-                    "error": {
-                        "code": (job.error_code if job else None) or "server_error",
-                        "message": (job.error_message if job else None) or "the transcription failed",
-                        "job_id": job_id,
-                    },
-                }
-            )
-            return
-        result = job.result or {}
-        done = {"type": "transcript.text.done", "text": result.get("text", ""), "job_id": job_id}
-        if response_format == "json":
-            done.update(to_json(result, words=bool(job.request.get("words"))))
-        yield _sse(done)
-    finally:
-        with contextlib.suppress(Exception):
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+        async for item in relay(state, job_id, pubsub, budget):
+            if item.get("type") == "segment":
+                segment = item["segment"]
+                delta = (" " if sent_any else "") + segment.get("text", "")
+                sent_any = True
+                yield sse({"type": "transcript.text.delta", "delta": delta, "segment": segment})
+    except JobStreamTimeout:
+        yield error_event(None, job_id, timeout=True)
+        return
+    job = await final_job(state, job_id)
+    if job is None or job.state != jobs.SUCCEEDED:
+        yield error_event(job, job_id)
+        return
+    result = job.result or {}
+    done: dict[str, Any] = {"type": "transcript.text.done", "text": result.get("text", ""), "job_id": job_id}
+    if response_format == "json":
+        done.update(to_json(result, words=bool(job.request.get("words"))))
+    yield sse(done)
