@@ -12,6 +12,7 @@ worker's peak resident memory is sampled. Results: bench/results/stt.json and a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import threading
 import time
@@ -66,10 +67,8 @@ class PeakRSS:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(psutil.Error):
                 self.peak = max(self.peak, self._sample())
-            except psutil.Error:
-                pass
             time.sleep(0.2)
 
     def __enter__(self) -> PeakRSS:
