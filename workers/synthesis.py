@@ -75,15 +75,18 @@ def split_text(text: str, *, max_chars: int = MAX_PIECE_CHARS, first_words: int 
         clauses = _split_long(sentence, max_chars)
         for i, clause in enumerate(clauses):
             pieces.append(Piece(clause, CLAUSE_PAUSE if i + 1 < len(clauses) else SENTENCE_PAUSE))
-    if pieces and len(pieces[0].text.split()) > first_words:
+    if pieces:
         first = pieces[0]
         clause_parts = _CLAUSE_END.split(first.text, maxsplit=1)
-        if len(clause_parts) == 2 and len(clause_parts[0].split()) <= first_words * 2:
-            head, tail = clause_parts
-        else:
-            words = first.text.split()
+        words = first.text.split()
+        if len(clause_parts) == 2 and 2 <= len(clause_parts[0].split()) <= first_words * 2:
+            head, tail = clause_parts  # stream the first clause on its own
+        elif len(words) > first_words:
             head, tail = " ".join(words[:first_words]), " ".join(words[first_words:])
-        pieces[0:1] = [Piece(head, CLAUSE_PAUSE), Piece(tail, first.pause)]
+        else:
+            head, tail = first.text, ""
+        if tail:
+            pieces[0:1] = [Piece(head, CLAUSE_PAUSE), Piece(tail, first.pause)]
     return pieces
 
 
