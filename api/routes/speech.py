@@ -12,6 +12,7 @@ from api.validation import clean_text, require_model
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
 from shared.catalog import piper_voices
+from shared.pricing import tts_cost
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -56,7 +57,7 @@ async def create_speech(
         "format": body.format,
         "emotion": body.emotion,
     }
-    job = await create_job(session, account, kind="tts", model=spec.id, request=payload)
+    job = await create_job(session, account, kind="tts", model=spec.id, request=payload, cost=tts_cost(spec, text))
     is_async = wants_async(request, body.async_)
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds

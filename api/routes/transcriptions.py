@@ -15,6 +15,7 @@ from api.validation import check_language, require_model
 from shared import audio, jobs
 from shared.catalog import DEFAULT_STT_MODEL
 from shared.config import Settings
+from shared.pricing import stt_cost
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionPublic
 from shared.storage import input_key
 
@@ -90,7 +91,10 @@ async def create_transcription(
         "filename": file.filename,
         "audio_duration": info.duration,
     }
-    job = await create_job(session, account, kind="stt", model=spec.id, request=payload, job_id=job_id, input_key=key)
+    cost = stt_cost(spec, info.duration)
+    job = await create_job(
+        session, account, kind="stt", model=spec.id, request=payload, job_id=job_id, input_key=key, cost=cost
+    )
     is_async = wants_async(request, async_)
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=sync_budget(settings, info.duration)
