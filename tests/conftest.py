@@ -190,6 +190,19 @@ async def pg_client(pg_env: dict[str, str], pg_worker: Proc) -> AsyncIterator[ht
 
 
 @pytest.fixture(scope="session")
+async def idle_client(platform_env: dict[str, str], redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on the test database and a Redis database no worker listens to: its jobs stay queued."""
+    from api.main import create_app
+
+    settings = Settings(redis_url=redis_url.rsplit("/", 1)[0] + "/7")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://idle", timeout=120) as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
 def live_api(platform_env: dict[str, str], worker: Proc, session_dir: Path) -> Iterator[str]:
     """The API as a real uvicorn server (for the openai SDK and raw HTTP clients)."""
     proc, base = start_api(platform_env, session_dir / "logs")
