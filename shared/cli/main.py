@@ -204,7 +204,9 @@ def accounts_list() -> None:
 @credits_app.command("add")
 def credits_add(
     account: Annotated[str, typer.Argument(help="Account name or id.")],
-    amount: Annotated[str, typer.Argument(help="Credits to add (negative: take back, never below zero).")],
+    amount: Annotated[
+        str, typer.Argument(help="Credits to add; a negative amount (after `--`: `-- -5`) takes credits back.")
+    ],
     reason: Annotated[str, typer.Option(help="Why, for the ledger.")] = "",
 ) -> None:
     """Add credits to an account (a ledger `grant`; `adjust` when negative) and print the new balance."""
