@@ -85,17 +85,21 @@ class Caller:
 CALLER_INFO_KEY = "s2s.caller"
 
 
-async def _refuse_key(request: Request, state: AppState, message: str) -> NoReturn:
-    """Requests without a valid key are limited per client address (no key guessing floods), then refused."""
+async def _refuse(request: Request, state: AppState, error: APIError) -> NoReturn:
+    """Requests without valid credentials are limited per client address (no guessing floods), then refused."""
     client = request.client.host if request.client else "unknown"
     await enforce_rate_limit(
         request,
         state.limiter,
         f"ip:{client}",
         state.settings.rate_limits.unauthenticated_requests_per_minute,
-        who="requests without a valid API key from this address",
+        who="requests without valid credentials from this address",
     )
-    raise InvalidApiKey(message)
+    raise error
+
+
+async def _refuse_key(request: Request, state: AppState, message: str) -> NoReturn:
+    await _refuse(request, state, InvalidApiKey(message))
 
 
 async def get_account(
@@ -142,9 +146,10 @@ class AdminDisabled(APIError):
     status_code, code = 403, "admin_api_disabled"
 
 
-def require_admin(request: Request, settings: SettingsDep) -> None:
+async def require_admin(request: Request, state: StateDep) -> None:
     """The admin API takes `Authorization: Bearer <ADMIN_TOKEN>` (or an `X-Admin-Token` header)."""
-    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+    token = state.settings.admin_token
+    if token is None or not token.get_secret_value():
         raise AdminDisabled(
             "The admin API is disabled because ADMIN_TOKEN is not set; set it, or manage accounts and keys with "
             "the `s2s accounts`, `s2s credits` and `s2s keys` commands."
@@ -153,11 +158,14 @@ def require_admin(request: Request, settings: SettingsDep) -> None:
     if not presented:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else ""
-    expected = settings.admin_token.get_secret_value()
-    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise InvalidAdminToken(
-            "Missing or wrong admin token. Send the server's ADMIN_TOKEN as `Authorization: Bearer <token>` "
-            "or `X-Admin-Token: <token>`."
+    if not presented or not hmac.compare_digest(presented.encode(), token.get_secret_value().encode()):
+        await _refuse(
+            request,
+            state,
+            InvalidAdminToken(
+                "Missing or wrong admin token. Send the server's ADMIN_TOKEN as `Authorization: Bearer <token>` "
+                "or `X-Admin-Token: <token>`."
+            ),
         )
 
 

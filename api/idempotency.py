@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 from fastapi import Depends, Request, Response
@@ -202,15 +202,16 @@ async def claim_or_replay(request: Request, state: AppState, scope: str, info: d
     lease = timedelta(seconds=settings.limits.max_sync_wait_seconds + 60)
     loop = asyncio.get_running_loop()
     give_up = loop.time() + settings.limits.sync_wait_seconds
+    outcome: int | Stored | None = await _try_claim(state, scope, key, digest)
     while True:
-        outcome = await _try_claim(state, scope, key, digest)
+        if outcome is None:  # the holder released the key meanwhile: try again
+            outcome = await _try_claim(state, scope, key, digest)
+            continue
         if isinstance(outcome, int):
             setattr(request.state, STATE_KEY, outcome)
             if info is not None:
                 info[IDEMPOTENCY_INFO_KEY] = outcome
             return
-        if outcome is None:
-            continue
         if outcome.request_hash != digest:
             raise Conflict(
                 f"This {HEADER} was already used for a different request (method, path or body) in the last "
@@ -222,26 +223,40 @@ async def claim_or_replay(request: Request, state: AppState, scope: str, info: d
             if response is not None:
                 raise IdempotentReplay(response)
             await _delete_row(state, outcome.id, only_in_progress=False)  # its output is gone: run it again
+            outcome = None
             continue
         # the original request is still running
         created = outcome.created_at if outcome.created_at.tzinfo else outcome.created_at.replace(tzinfo=UTC)
         if utcnow() - created > lease:  # its server died mid-request: the key is free again
             await _delete_row(state, outcome.id)
+            outcome = None
             continue
         if loop.time() >= give_up:
-            if outcome.job_id is not None:
-                async with state.sessions() as session:
-                    job = await load_job(session, outcome.job_id)
-                if job is not None:
-                    response = accepted(request, state, job)
-                    response.headers[REPLAYED_HEADER] = "true"
-                    raise IdempotentReplay(response)
-            raise Conflict(
-                f"A request with this {HEADER} is still being processed; retry in a few seconds to get its response.",
-                param=HEADER,
-                headers={"Retry-After": "1"},
-            )
+            await _give_up(request, state, outcome)
         await asyncio.sleep(POLL_SECONDS)
+        outcome = await _read(state, outcome.id)  # a read while waiting: no write lock taken
+
+
+async def _read(state: AppState, row_id: int) -> Stored | None:
+    async with state.sessions() as session:
+        row = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.id == row_id))).scalar_one_or_none()
+        return Stored.of(row) if row is not None else None
+
+
+async def _give_up(request: Request, state: AppState, stored: Stored) -> NoReturn:
+    """The original is still running past this request's wait: answer with its job (202), else 409 to retry."""
+    if stored.job_id is not None:
+        async with state.sessions() as session:
+            job = await load_job(session, stored.job_id)
+        if job is not None:
+            response = accepted(request, state, job)
+            response.headers[REPLAYED_HEADER] = "true"
+            raise IdempotentReplay(response)
+    raise Conflict(
+        f"A request with this {HEADER} is still being processed; retry in a few seconds to get its response.",
+        param=HEADER,
+        headers={"Retry-After": "1"},
+    )
 
 
 async def account_idempotency(request: Request, account: AccountDep, state: StateDep, session: SessionDep) -> None:

@@ -103,3 +103,29 @@ async def test_concurrent_jobs_limit_per_key(idle_client: httpx.AsyncClient, set
     first = next(r for r in results if r.status_code == 202).json()["id"]
     assert (await idle_client.delete(f"/v1/jobs/{first}", headers=bearer(key))).status_code == 200
     assert (await idle_client.post("/v1/audio/speech", headers=bearer(key), json=SPEECH)).status_code == 202
+
+
+async def test_token_bucket_script(redis_url: str) -> None:
+    """The Lua bucket on its own: full at first, one token per request, refused ones take nothing."""
+    import redis.asyncio as aioredis
+
+    from shared.ratelimit import RateLimiter
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        limiter = RateLimiter(client)
+        bucket = f"test:{uuid.uuid4().hex}"
+        results = [await limiter.hit(bucket, 5) for _ in range(5)]
+        assert [r.allowed for r in results] == [True] * 5
+        assert [r.remaining for r in results] == [4, 3, 2, 1, 0]
+        assert all(r.retry_after_seconds == 0 and 0 < r.reset_seconds <= 60 for r in results)
+        for _ in range(3):
+            refused = await limiter.hit(bucket, 5)
+            assert not refused.allowed and refused.remaining == 0
+            assert 1 <= refused.retry_after_seconds <= 12  # one token per 12 s
+            assert refused.headers()["Retry-After"] == str(refused.retry_after_seconds)
+        assert (await limiter.hit(f"test:{uuid.uuid4().hex}", 5)).allowed  # buckets are independent
+        ttl = await client.pttl("s2s:ratelimit:" + bucket)
+        assert 0 < ttl <= 61_000  # an idle bucket disappears once it would be full again
+    finally:
+        await client.aclose()
