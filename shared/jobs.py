@@ -20,6 +20,8 @@ from shared.db.models import Job, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
+# execution option marking the statements of terminal transitions: they must go through succeed/fail/cancel
+TERMINAL_OPTION = "s2s_terminal_transition"
 ACTIVE = frozenset({QUEUED, RUNNING})
 
 
@@ -46,6 +48,7 @@ def succeed_stmt(
             progress=1.0,
             finished_at=utcnow(),
         )
+        .execution_options(**{TERMINAL_OPTION: True})
     )
 
 
@@ -54,6 +57,7 @@ def fail_stmt(job_id: str, *, code: str, message: str) -> Update:
         update(Job)
         .where(Job.id == job_id, Job.state.in_(ACTIVE))
         .values(state=FAILED, error_code=code, error_message=message[:4000], finished_at=utcnow())
+        .execution_options(**{TERMINAL_OPTION: True})
     )
 
 
@@ -62,6 +66,7 @@ def cancel_stmt(job_id: str) -> Update:
         update(Job)
         .where(Job.id == job_id, Job.state.in_(ACTIVE))
         .values(state=CANCELED, error_code="canceled", error_message="canceled by the client", finished_at=utcnow())
+        .execution_options(**{TERMINAL_OPTION: True})
     )
 
 
@@ -100,6 +105,8 @@ def claim(session: Session, job_id: str, max_attempts: int) -> Claim:
 
 def transition(session: Session, stmt: Update) -> bool:
     """Apply one guarded non-terminal transition (e.g. progress); True when it took effect."""
+    if stmt.get_execution_options().get(TERMINAL_OPTION):
+        raise ValueError("a terminal transition settles credits: use jobs.succeed, jobs.fail or jobs.cancel")
     changed = bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
     session.commit()
     return changed

@@ -26,9 +26,9 @@ from tests.services import Proc, start_worker
 
 pytestmark = pytest.mark.integration
 
-# long enough (tens of seconds of speech) for the job to be mid-flight when its process is killed
+# about two minutes of speech, several seconds of synthesis: the job is mid-flight when its process is killed
 SENTENCE = "A worker that dies in the middle of a job must not make the customer pay for it twice. "
-LONG_TEXT = (SENTENCE * 40)[:3000].strip()
+LONG_TEXT = (SENTENCE * 20)[:1500].strip()
 
 
 @pytest.fixture(scope="module")
