@@ -155,6 +155,9 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
             f"-s3.config={config}",
             "-master.volumeSizeLimitMB=64",
             "-volume.max=20",
+            # no Iceberg/Lance listeners: their fixed ports collide when two test sessions run at once
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
         ],
         workdir,
     )
