@@ -135,7 +135,11 @@ MODELS: dict[str, ModelSpec] = {
             description="Versatile multilingual TTS with cloning (Coqui XTTS v2)",
             can_clone=True,
             required_files=("config.json", "model.pth", "vocab.json"),
-            install_hint="pip install -e '.[xtts]' and `s2s models install xtts-v2 --from DIR`.",
+            install_hint=(
+                "Copy the published XTTS-v2 folder (config.json, model.pth, vocab.json; speakers_xtts.pth for the "
+                "preset voices) with `s2s models install xtts-v2 --from DIR`, and pip install -e '.[xtts]' "
+                "(coqui-tts, which also needs a torchaudio build that loads beside the installed torch)."
+            ),
             extra="xtts",
             price_per_1k_chars=10.0,
             clone_price=50.0,
