@@ -111,8 +111,13 @@ MODELS: dict[str, ModelSpec] = {
             family="orpheus",
             description="Expressive Llama-based TTS (Orpheus 3B)",
             emotions=True,
-            required_files=("config.json", "model.safetensors", "snac/config.json", "snac/pytorch_model.bin"),
-            install_hint="pip install -e '.[orpheus]' and `s2s models install orpheus-3b --from DIR`.",
+            required_files=("config.json", "tokenizer.json", "snac/config.json", "snac/pytorch_model.bin"),
+            install_hint=(
+                "Put the published Orpheus model folder (config.json, model*.safetensors, tokenizer.json, "
+                "tokenizer_config.json) and the SNAC 24 kHz decoder in its snac/ subfolder (config.json, "
+                "pytorch_model.bin) in DIR, run `s2s models install orpheus-3b --from DIR`, and "
+                "pip install -e '.[orpheus]'."
+            ),
             extra="orpheus",
             price_per_1k_chars=15.0,
         ),
