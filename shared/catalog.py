@@ -128,7 +128,11 @@ MODELS: dict[str, ModelSpec] = {
             description="Fast voice cloning and conversion (OpenVoice V2)",
             can_clone=True,
             required_files=("converter/config.json", "converter/checkpoint.pth"),
-            install_hint="pip install -e '.[openvoice]' and `s2s models install openvoice-v2 --from DIR`.",
+            install_hint=(
+                "Put OpenVoice V2's converter folder (checkpoints_v2/converter: config.json, checkpoint.pth) in "
+                "DIR/converter, run `s2s models install openvoice-v2 --from DIR`, and `s2s models install piper` "
+                "for the base voice (pip install -e '.[openvoice]')."
+            ),
             extra="openvoice",
             price_per_1k_chars=10.0,
             clone_price=50.0,
