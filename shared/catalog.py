@@ -99,8 +99,17 @@ MODELS: dict[str, ModelSpec] = {
             description="State-of-the-art multilingual TTS (Fish Speech 1.5)",
             can_clone=True,
             emotions=True,
-            required_files=("config.json", "model.pth", "firefly-gan-vq-fsq-8x1024-21hz-generator.pth"),
-            install_hint="pip install -e '.[fish-speech]' and `s2s models install fish-speech-v1.5 --from DIR`.",
+            required_files=(
+                "config.json",
+                "model.pth",
+                "tokenizer.tiktoken",
+                "firefly-gan-vq-fsq-8x1024-21hz-generator.pth",
+            ),
+            install_hint=(
+                "Copy the published fish-speech-1.5 folder (config.json, model.pth, tokenizer.tiktoken, "
+                "special_tokens.json, firefly-gan-vq-fsq-8x1024-21hz-generator.pth) with "
+                "`s2s models install fish-speech-v1.5 --from DIR`, and pip install -e '.[fish-speech]'."
+            ),
             extra="fish-speech",
             price_per_1k_chars=15.0,
             clone_price=100.0,
