@@ -35,7 +35,13 @@ TINY_DECODER = {
         "pre_conv_kernel_size": 13,
         "post_conv_kernel_size": 13,
     },
-    "quantizer": {"input_dim": 64, "n_groups": 8, "n_codebooks": 1, "levels": [8, 5, 5, 5], "downsample_factor": [2, 2]},
+    "quantizer": {
+        "input_dim": 64,
+        "n_groups": 8,
+        "n_codebooks": 1,
+        "levels": [8, 5, 5, 5],
+        "downsample_factor": [2, 2],
+    },
 }
 
 
@@ -49,7 +55,9 @@ def build_tiny_fish(weights: Path) -> None:
     torch.manual_seed(0)
     # byte-level BPE ranks (every byte a token, no merges) and the special tokens after them, as FishTokenizer saves
     ranks = [bytes([b]) for b in range(256)]
-    (weights / "tokenizer.tiktoken").write_text("".join(f"{base64.b64encode(t).decode()} {i}\n" for i, t in enumerate(ranks)))
+    (weights / "tokenizer.tiktoken").write_text(
+        "".join(f"{base64.b64encode(t).decode()} {i}\n" for i, t in enumerate(ranks))
+    )
     specials = {tok: len(ranks) + i for i, tok in enumerate(SPECIAL_TOKENS)}
     (weights / "special_tokens.json").write_text(json.dumps(specials))
     config = {

@@ -28,7 +28,7 @@ import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -97,7 +97,13 @@ FIREFLY_CONFIG: dict[str, Any] = {
         "pre_conv_kernel_size": 13,
         "post_conv_kernel_size": 13,
     },
-    "quantizer": {"input_dim": 512, "n_groups": 8, "n_codebooks": 1, "levels": [8, 5, 5, 5], "downsample_factor": [2, 2]},
+    "quantizer": {
+        "input_dim": 512,
+        "n_groups": 8,
+        "n_codebooks": 1,
+        "levels": [8, 5, 5, 5],
+        "downsample_factor": [2, 2],
+    },
 }
 
 
@@ -152,8 +158,15 @@ def build_dual_ar(cfg: dict[str, Any]) -> Any:
     n_local = int(cfg.get("n_local_heads", -1))
     n_local = n_head if n_local == -1 else n_local
     inter = cfg.get("intermediate_size") or (lambda h: h if h % 256 == 0 else h + 256 - h % 256)(int(8 * dim / 3))
-    slow = Args(dim, n_head, n_local, dim // n_head, int(inter), float(cfg.get("norm_eps", 1e-5)),
-                bool(cfg.get("attention_qkv_bias", False)))
+    slow = Args(
+        dim,
+        n_head,
+        n_local,
+        dim // n_head,
+        int(inter),
+        float(cfg.get("norm_eps", 1e-5)),
+        bool(cfg.get("attention_qkv_bias", False)),
+    )
     fast_dim = int(cfg.get("fast_dim") or dim)
     fast_heads = int(cfg.get("fast_n_head") or n_head)
     fast = Args(
@@ -163,7 +176,8 @@ def build_dual_ar(cfg: dict[str, Any]) -> Any:
         int(cfg.get("fast_head_dim") or fast_dim // fast_heads),
         int(cfg.get("fast_intermediate_size") or inter),
         slow.norm_eps,
-        bool(cfg["fast_attention_qkv_bias"]) if cfg.get("fast_attention_qkv_bias") is not None
+        bool(cfg["fast_attention_qkv_bias"])
+        if cfg.get("fast_attention_qkv_bias") is not None
         else slow.attention_qkv_bias,
     )
     num_codebooks = int(cfg["num_codebooks"])
@@ -252,6 +266,11 @@ def build_dual_ar(cfg: dict[str, Any]) -> Any:
             return h + self.feed_forward(self.ffn_norm(h))
 
     class DualARTransformer(nn.Module):
+        causal: torch.Tensor
+        fast_causal: torch.Tensor
+        freqs_cis: torch.Tensor
+        fast_freqs_cis: torch.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             self.num_codebooks = num_codebooks
@@ -284,7 +303,7 @@ def build_dual_ar(cfg: dict[str, Any]) -> Any:
                 (b, fast, num_codebooks) for b in self.fast_layers
             ]:
                 shape = (1, a.n_local_heads, n, a.head_dim)
-                block.attention.cache = (
+                cast(Attention, block.attention).cache = (
                     torch.zeros(shape, dtype=dtype, device=device),
                     torch.zeros(shape, dtype=dtype, device=device),
                 )
@@ -485,6 +504,9 @@ def build_firefly(cfg: dict[str, Any]) -> Any:
             return self.upsample(z_q.mT)
 
     class LogMelSpectrogram(nn.Module):
+        fb: torch.Tensor
+        window: torch.Tensor
+
         def __init__(self, c: dict[str, Any]):
             super().__init__()
             import librosa
@@ -492,8 +514,13 @@ def build_firefly(cfg: dict[str, Any]) -> Any:
             self.sample_rate, self.n_fft = c["sample_rate"], c["n_fft"]
             self.hop_length, self.win_length = c["hop_length"], c["win_length"]
             fb = librosa.filters.mel(
-                sr=self.sample_rate, n_fft=self.n_fft, n_mels=c["n_mels"], fmin=0.0, fmax=self.sample_rate / 2,
-                htk=False, norm="slaney",
+                sr=self.sample_rate,
+                n_fft=self.n_fft,
+                n_mels=c["n_mels"],
+                fmin=0.0,
+                fmax=self.sample_rate / 2,
+                htk=False,
+                norm="slaney",
             )
             self.register_buffer("fb", torch.from_numpy(fb).float(), persistent=False)
             self.register_buffer("window", torch.hann_window(self.win_length), persistent=False)
@@ -502,8 +529,15 @@ def build_firefly(cfg: dict[str, Any]) -> Any:
             pad = self.win_length - self.hop_length
             y = F.pad(y.unsqueeze(1), (pad // 2, (pad + 1) // 2), mode="reflect").squeeze(1)
             spec = torch.stft(
-                y, self.n_fft, hop_length=self.hop_length, win_length=self.win_length, window=self.window,
-                center=False, normalized=False, onesided=True, return_complex=True,
+                y,
+                self.n_fft,
+                hop_length=self.hop_length,
+                win_length=self.win_length,
+                window=self.window,
+                center=False,
+                normalized=False,
+                onesided=True,
+                return_complex=True,
             )
             linear = torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + 1e-6)
             return torch.log(torch.clamp(torch.matmul(self.fb, linear), min=1e-5))

@@ -71,7 +71,9 @@ def build_converter(model_cfg: dict[str, Any], spec_channels: int) -> Any:
             for i in range(n_layers):
                 dilation = dilation_rate**i
                 self.in_layers.append(
-                    weight_norm(nn.Conv1d(hidden, 2 * hidden, kernel, dilation=dilation, padding=padding(kernel, dilation)))
+                    weight_norm(
+                        nn.Conv1d(hidden, 2 * hidden, kernel, dilation=dilation, padding=padding(kernel, dilation))
+                    )
                 )
                 out = 2 * hidden if i < n_layers - 1 else hidden
                 self.res_skip_layers.append(weight_norm(nn.Conv1d(hidden, out, 1)))
@@ -113,13 +115,13 @@ def build_converter(model_cfg: dict[str, Any], spec_channels: int) -> Any:
     class ResidualCouplingLayer(nn.Module):
         def __init__(self, channels: int, hidden: int, kernel: int, dil: int, n_layers: int, gin: int):
             super().__init__()
-            self.half = channels // 2
-            self.pre = nn.Conv1d(self.half, hidden, 1)
+            self.half_channels = channels // 2
+            self.pre = nn.Conv1d(self.half_channels, hidden, 1)
             self.enc = WN(hidden, kernel, dil, n_layers, gin)
-            self.post = nn.Conv1d(hidden, self.half, 1)  # mean only
+            self.post = nn.Conv1d(hidden, self.half_channels, 1)  # mean only
 
         def forward(self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor, reverse: bool) -> torch.Tensor:
-            x0, x1 = torch.split(x, [self.half, self.half], 1)
+            x0, x1 = torch.split(x, [self.half_channels, self.half_channels], 1)
             m = self.post(self.enc(self.pre(x0) * mask, mask, g=g)) * mask
             x1 = (x1 - m) * mask if reverse else m + x1 * mask
             return torch.cat([x0, x1], 1)
@@ -259,8 +261,15 @@ def linear_spectrogram(y: Any, n_fft: int, hop: int, win: int) -> Any:
     y = torch.nn.functional.pad(y.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
     window = torch.hann_window(win, dtype=y.dtype, device=y.device)
     spec = torch.stft(
-        y, n_fft, hop_length=hop, win_length=win, window=window, center=False, normalized=False,
-        onesided=True, return_complex=True,
+        y,
+        n_fft,
+        hop_length=hop,
+        win_length=win,
+        window=window,
+        center=False,
+        normalized=False,
+        onesided=True,
+        return_complex=True,
     )
     return torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + 1e-6)
 

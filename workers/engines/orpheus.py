@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -93,7 +93,7 @@ def _frame_constraint(prompt_len: int) -> Any:
             mask[:, start : start + CODEBOOK_SIZE] = 0.0
             if k == 0:
                 mask[:, END_OF_SPEECH] = 0.0
-            return scores + mask
+            return cast(torch.FloatTensor, scores + mask)
 
     return FrameConstraint()
 

@@ -143,4 +143,3 @@ class XttsEngine:
             samples = to_float32(chunk)
             if samples.size:
                 yield samples
-
