@@ -25,7 +25,7 @@ $(BIN)/.installed-run: pyproject.toml
 $(BIN)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[cpu,dev]'
+	$(BIN)/python -m pip install -q -e '.[cpu,dev,engines-test]'
 	touch $@ $(BIN)/.installed-run
 
 run: $(BIN)/.installed-run
