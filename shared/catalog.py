@@ -99,7 +99,7 @@ MODELS: dict[str, ModelSpec] = {
             family="fish_speech",
             description="State-of-the-art multilingual TTS (Fish Speech 1.5)",
             can_clone=True,
-            emotions=True,
+            emotions=False,
             required_files=(
                 "config.json",
                 "model.pth",
@@ -121,6 +121,7 @@ MODELS: dict[str, ModelSpec] = {
             family="orpheus",
             description="Expressive Llama-based TTS (Orpheus 3B)",
             emotions=True,
+            voices=("tara", "leah", "jess", "leo", "dan", "mia", "zac", "zoe"),
             required_files=("config.json", "tokenizer.json", "snac/config.json", "snac/pytorch_model.bin"),
             install_hint=(
                 "Put the published Orpheus model folder (config.json, model*.safetensors, tokenizer.json, "
