@@ -68,6 +68,19 @@ def _split_long(sentence: str, limit: int) -> list[str]:
     return out
 
 
+def pack_sentences(text: str, max_chars: int) -> list[str]:
+    """Sentences (long ones cut at clauses, then words) packed into pieces of at most `max_chars` characters,
+    for engines whose context holds several sentences at once."""
+    out: list[str] = []
+    for sentence in _sentences(text):
+        for clause in _split_long(sentence, max_chars):
+            if out and len(out[-1]) + 1 + len(clause) <= max_chars:
+                out[-1] = f"{out[-1]} {clause}"
+            else:
+                out.append(clause)
+    return out
+
+
 def split_text(text: str, *, max_chars: int = MAX_PIECE_CHARS, first_words: int = FIRST_PIECE_WORDS) -> list[Piece]:
     """Pieces to synthesise in order, each with the pause that follows it."""
     pieces: list[Piece] = []

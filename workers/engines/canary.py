@@ -22,6 +22,7 @@ from workers.engines.base import (
     TranscribeOptions,
     TranscriptionInfo,
 )
+from workers.engines.common import require_weights
 
 SAMPLE_RATE = 16000
 MAX_SECONDS = 40.0  # the model's training window; longer audio is cut into windows
@@ -32,11 +33,7 @@ class CanaryEngine:
     chunk_seconds = MAX_SECONDS
 
     def __init__(self, path: Path, spec: ModelSpec, *, device: str | None = None) -> None:
-        missing = [f for f in spec.required_files if not (path / f).is_file()]
-        if missing:
-            raise ModelNotInstalled(
-                f"Model '{spec.id}' is not installed (missing {', '.join(missing)} in {path}). {spec.install_hint}"
-            )
+        require_weights(path, spec)
         try:
             from nemo.collections.speechlm2.models import SALM
         except ImportError as exc:

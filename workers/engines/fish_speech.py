@@ -34,14 +34,14 @@ import numpy as np
 
 from shared.catalog import ModelSpec
 from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
-from workers.engines.tts_common import (
+from workers.engines.common import (
     reference_audio,
     require_module,
     require_weights,
-    split_sentences,
     to_float32,
     torch_device,
 )
+from workers.synthesis import pack_sentences
 
 DECODER_FILE = "firefly-gan-vq-fsq-8x1024-21hz-generator.pth"
 TOKENIZER_FILE = "tokenizer.tiktoken"
@@ -762,7 +762,7 @@ class FishSpeechEngine:
             raise InvalidInput("The input text is empty.")
         base = self.reference_prompt(reference) if reference else self._message("system", SYSTEM_PROMPT)
         history: list[Any] = []  # earlier (text turn, generated codes) pairs: the voice stays consistent
-        for piece in split_sentences(" ".join(text.split()), CHUNK_CHARS):
+        for piece in pack_sentences(" ".join(text.split()), CHUNK_CHARS):
             turn = torch.cat([self._message("user", piece), self._message("assistant", VOICE, end=False)], dim=1)
             context = [base]
             room = self.model.max_seq_len - self.max_new_tokens - base.shape[1] - turn.shape[1]

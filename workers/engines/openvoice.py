@@ -29,7 +29,7 @@ import numpy as np
 
 from shared.catalog import MODELS, ModelSpec
 from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
-from workers.engines.tts_common import reference_audio, require_module, require_weights, to_float32, torch_device
+from workers.engines.common import reference_audio, require_module, require_weights, to_float32, torch_device
 
 CONVERTER = "converter"
 TAU = 0.3  # OpenVoice's default sampling temperature of the posterior encoder in convert()

@@ -22,7 +22,8 @@ import numpy as np
 
 from shared.catalog import ModelSpec
 from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
-from workers.engines.tts_common import require_module, require_weights, split_sentences, to_float32, torch_device
+from workers.engines.common import require_module, require_weights, to_float32, torch_device
+from workers.synthesis import pack_sentences
 
 SAMPLE_RATE = 24000
 # Special token ids of the Orpheus tokenizer (Llama 3 vocabulary of 128256 + Orpheus' own tokens).
@@ -191,7 +192,7 @@ class OrpheusEngine:
         if not text.strip():
             raise InvalidInput("The input text is empty.")
         tag = EMOTION_TAGS.get(emotion or "")
-        for index, piece in enumerate(split_sentences(text, PIECE_CHARS)):
+        for index, piece in enumerate(pack_sentences(text, PIECE_CHARS)):
             codes = self.generate_codes(f"{tag} {piece}" if tag and index == 0 else piece, voice)
             if codes:
                 yield self.decode(codes)

@@ -18,6 +18,7 @@ from workers.engines.base import (
     TranscriptionInfo,
     Word,
 )
+from workers.engines.common import require_weights
 
 # Fallback schedule faster-whisper uses when a decode looks like a hallucination (compression / logprob).
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -38,11 +39,7 @@ def pick_device() -> tuple[str, str]:
 
 class WhisperEngine:
     def __init__(self, path: Path, spec: ModelSpec, *, device: str | None = None) -> None:
-        missing = [f for f in WHISPER_FILES if not (path / f).is_file()]
-        if missing:
-            raise ModelNotInstalled(
-                f"Model '{spec.id}' is not installed (missing {', '.join(missing)} in {path}). {spec.install_hint}"
-            )
+        require_weights(path, spec, WHISPER_FILES)
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:

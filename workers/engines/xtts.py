@@ -18,7 +18,7 @@ import numpy as np
 
 from shared.catalog import ModelSpec
 from workers.engines.base import InvalidInput, VoiceReference
-from workers.engines.tts_common import reference_audio, require_module, require_weights, to_float32, torch_device
+from workers.engines.common import reference_audio, require_module, require_weights, to_float32, torch_device
 
 SPEAKERS_FILE = "speakers_xtts.pth"
 # Coqui's reference loader reads cloning audio at 22.05 kHz (the GPT's rate) and resamples for the speaker encoder.

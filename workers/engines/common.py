@@ -1,4 +1,4 @@
-"""Small helpers the neural TTS engines share (xtts, orpheus, openvoice, fish_speech).
+"""Small helpers the engines share (weights and package checks, reference audio, tensors).
 
 Import-light: no model library is imported here; torch is imported inside the functions that need it.
 """
@@ -6,7 +6,6 @@ Import-light: no model library is imported here; torch is imported inside the fu
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -64,37 +63,6 @@ def reference_audio(reference: VoiceReference, sample_rate: int, *, max_seconds:
             code="invalid_audio",
         )
     return np.ascontiguousarray(samples, dtype=np.float32)
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？;:])\s+")
-
-
-def split_sentences(text: str, max_chars: int) -> list[str]:
-    """Split text into sentences, then pack them into pieces of at most about `max_chars` characters.
-
-    A sentence longer than max_chars is cut at the last space before the limit.
-    """
-    pieces: list[str] = []
-    current = ""
-    for sentence in (s.strip() for s in _SENTENCE_END.split(text.strip())):
-        if not sentence:
-            continue
-        while len(sentence) > max_chars:
-            cut = sentence.rfind(" ", 0, max_chars)
-            cut = cut if cut > 0 else max_chars
-            head, sentence = sentence[:cut].strip(), sentence[cut:].strip()
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(head)
-        if current and len(current) + 1 + len(sentence) > max_chars:
-            pieces.append(current)
-            current = sentence
-        else:
-            current = f"{current} {sentence}".strip()
-    if current:
-        pieces.append(current)
-    return pieces
 
 
 def to_float32(samples: Any) -> np.ndarray:
