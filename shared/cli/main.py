@@ -1,4 +1,5 @@
-"""The `s2s` command line: run the platform, manage keys and models.
+"""The `s2s` command line: run the platform, manage keys and models; and, as a client of a running server,
+speak, transcribe, clone and follow jobs (shared/cli/client.py, through the Python SDK).
 
 Server commands import the API or workers only inside the command that needs them, so `s2s --help`
 stays fast.
@@ -16,15 +17,17 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.catalog import MODELS, is_installed
+from shared.cli import client as client_commands
 from shared.config import get_settings
 
-app = typer.Typer(help="Speech to Speech AI: server, workers and administration.", no_args_is_help=True)
+app = typer.Typer(help="Speech to Speech AI: server, workers, administration and client.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 models_app = typer.Typer(help="Model weights under MODEL_DIR.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
+client_commands.register(app)
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
