@@ -119,7 +119,8 @@ def _client(base_url: str | None, api_key: str | None) -> Iterator[Client]:
 def _progress(*, transfer: bool = False) -> Progress:
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
     columns.append(DownloadColumn() if transfer else TaskProgressColumn())
-    return Progress(*columns, TimeElapsedColumn(), console=err, transient=True)
+    # progress bars are for people at a terminal; in pipes and logs only results and errors are printed
+    return Progress(*columns, TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
 
 
 class _ProgressFile:
