@@ -78,22 +78,13 @@ def make_options(
     stream: bool = False,
 ) -> RequestOptions:
     """Options for one call. `None` values are left out; `extra_body` is merged into the JSON or form body."""
-    if json is not None or (extra_body and data is None and not files):
-        body: dict[str, Any] = {k: v for k, v in {**(json or {}), **(extra_body or {})}.items() if v is not None}
-        return RequestOptions(
-            method,
-            path,
-            json=body,
-            params=_clean_params(params),
-            headers=dict(extra_headers or {}),
-            timeout=timeout,
-            stream=stream,
-        )
-    form = {k: _form_value(v) for k, v in {**(data or {}), **(extra_body or {})}.items() if v is not None}
+    as_json = json is not None or (data is None and not files)
+    fields = {k: v for k, v in {**(json or data or {}), **(extra_body or {})}.items() if v is not None}
     return RequestOptions(
         method,
         path,
-        data=form or None,
+        json=fields if as_json and fields else None,
+        data=None if as_json else {k: _form_value(v) for k, v in fields.items()},
         files=list(files or []),
         params=_clean_params(params),
         headers=dict(extra_headers or {}),
@@ -102,12 +93,17 @@ def make_options(
     )
 
 
-def _form_value(value: object) -> str | list[str]:
+def _form_scalar(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return [str(_form_value(v)) for v in value]
     return str(value)
+
+
+def _form_value(value: object) -> str | list[str]:
+    """A form field's text; a list becomes a repeated field."""
+    if isinstance(value, (list, tuple)):
+        return [_form_scalar(v) for v in value]
+    return _form_scalar(value)
 
 
 def _clean_params(params: Mapping[str, object] | None) -> dict[str, str | int | float | bool] | None:
