@@ -155,8 +155,7 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
             f"-s3.config={config}",
             "-master.volumeSizeLimitMB=64",
             "-volume.max=20",
-            # the Iceberg and Lance side servers listen on fixed ports (8181, 9101) that a second test session
-            # on the same machine would collide with; the tests need neither
+            # no Iceberg/Lance listeners: their fixed ports collide when two test sessions run at once
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
         ],
