@@ -1,5 +1,4 @@
-"""The `s2s` command line: run the platform, manage keys and models; and, as a client of a running server,
-speak, transcribe, clone and follow jobs (shared/cli/client.py, through the Python SDK).
+"""The `s2s` command line: run the platform, manage keys and models.
 
 Server commands import the API or workers only inside the command that needs them, so `s2s --help`
 stays fast.
