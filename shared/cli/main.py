@@ -19,7 +19,7 @@ from shared.catalog import MODELS, is_installed
 from shared.cli import client as client_commands
 from shared.config import get_settings
 
-app = typer.Typer(help="Speech to Speech AI: server, workers, administration and client.", no_args_is_help=True)
+app = typer.Typer(help="Speech to Speech AI: server, workers and administration.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 models_app = typer.Typer(help="Model weights under MODEL_DIR.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
