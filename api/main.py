@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routes import health, jobs, models, speech, transcriptions
+from api.routes import health, jobs, models, speech, transcriptions, voices
 from api.waiter import JobWaiter
 from shared.config import Settings, get_settings
 from shared.db.migrate import upgrade
@@ -73,6 +73,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.limits.max_upload_bytes)
-    for module in (speech, transcriptions, jobs, models, health):
+    for module in (speech, transcriptions, voices, jobs, models, health):
         app.include_router(module.router)
     return app

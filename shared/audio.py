@@ -44,7 +44,8 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
     "ogg": OutputFormat("ogg", "ogg", "libopus", "audio/ogg", "ogg", sample_rate=48000),
     "opus": OutputFormat("opus", "ogg", "libopus", "audio/ogg; codecs=opus", "opus", sample_rate=48000),
     "aac": OutputFormat("aac", "adts", "aac", "audio/aac", "aac", sample_format="fltp"),
-    "pcm": OutputFormat("pcm", None, None, "audio/pcm", "pcm"),
+    # raw 16-bit little-endian mono at 24 kHz, as OpenAI's pcm
+    "pcm": OutputFormat("pcm", None, None, "audio/pcm", "pcm", sample_rate=24000),
 }
 
 
@@ -135,7 +136,7 @@ def iter_decode(
         stream = streams[0]
         channels = 1 if mono else max(1, int(stream.codec_context.channels or 1))
         layout = "mono" if channels == 1 else ("stereo" if channels == 2 else f"{channels}c")
-        resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         target = max(1, int(chunk_seconds * sample_rate))
         pending: list[np.ndarray] = []
         pending_len = 0
@@ -176,6 +177,18 @@ def decode(source: Source, *, sample_rate: int = 16000, mono: bool = True) -> np
     """Decode a whole file into float32 samples at `sample_rate` (mono: shape (n,))."""
     chunks = list(iter_decode(source, sample_rate=sample_rate, mono=mono, chunk_seconds=60.0))
     return np.concatenate(chunks, axis=-1).astype(np.float32, copy=False)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Mono float32 samples from one rate to another (FFmpeg's resampler)."""
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if rate == target or samples.size == 0:
+        return samples
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=target)
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = rate
+    out = [f.to_ndarray().reshape(-1) for f in [*resampler.resample(frame), *resampler.resample(None)]]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
 
 
 def _to_int16(samples: np.ndarray) -> np.ndarray:
@@ -231,6 +244,8 @@ class StreamEncoder:
     def write(self, samples: np.ndarray) -> bytes:
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         if self._container is None:
+            if self.format.sample_rate and self.format.sample_rate != self.input_rate:
+                samples = self._resample_raw(samples)
             pcm = _to_int16(samples).tobytes()
             if self.format.name == "wav" and not self._raw_header_sent:
                 self._raw_header_sent = True
@@ -241,6 +256,14 @@ class StreamEncoder:
             frame.sample_rate = self.input_rate
             self._encode_frame(frame)
         return self._buf.drain()
+
+    def _resample_raw(self, samples: np.ndarray) -> np.ndarray:
+        if self._resampler is None:
+            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.output_rate)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = self.input_rate
+        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
     def _encode_frame(self, frame: Any) -> None:
         for resampled in self._resampler.resample(frame):
@@ -254,6 +277,9 @@ class StreamEncoder:
             if self.format.name == "wav" and not self._raw_header_sent:
                 self._raw_header_sent = True
                 return _wav_header(self.input_rate, data_len=0)
+            if self._resampler is not None:  # flush the raw-pcm resampler
+                rest = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(None)]
+                return _to_int16(np.concatenate(rest)).tobytes() if rest else b""
             return b""
         for resampled in self._resampler.resample(None):
             resampled.pts = self._pts

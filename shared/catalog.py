@@ -39,6 +39,7 @@ class ModelSpec:
     required_files: tuple[str, ...] = ()
     install_hint: str = ""
     extra: str | None = None  # optional-dependency group of the server package
+    voices: tuple[str, ...] = ()  # preset speakers the published weights carry (Piper: found on disk)
     source: WeightsSource | None = None
     # prices in credits
     price_per_1k_chars: float = 0.0
@@ -167,9 +168,10 @@ MODELS: dict[str, ModelSpec] = {
             family="canary",
             description="NVIDIA Canary-Qwen 2.5B (English)",
             languages=("en",),
-            required_files=("canary-qwen-2.5b.nemo",),
+            required_files=("config.json", "model.safetensors"),
             install_hint="pip install -e '.[canary]' (NVIDIA NeMo) and "
-            "`s2s models install canary-qwen-2.5b --from DIR` (a folder holding canary-qwen-2.5b.nemo).",
+            "`s2s models install canary-qwen-2.5b --from DIR` (the published checkpoint folder: config.json, "
+            "model.safetensors).",
             extra="canary",
             price_per_audio_second=0.1,
         ),

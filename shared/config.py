@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     """Comma-separated model ids a worker hosts (default: every installed model)."""
     model_ttl_seconds: int = 0
     """Unload a model after this many idle seconds in a worker (0 keeps models warm forever)."""
+    voice_aliases: dict[str, str] = Field(
+        default_factory=lambda: {
+            name: "joe"
+            for name in ("nova", "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "sage", "shimmer", "verse")
+        }
+    )
+    """Preset voice names (the contract's and OpenAI's) mapped to installed Piper voices, as JSON."""
+    default_clone_model: str | None = None
+    """Model used by POST /v1/voices/clone without `model` (default: the best installed clone-capable one)."""
+    stt_chunk_seconds: float = 600.0
+    """Long audio is transcribed in chunks of about this many seconds (cut in pauses); bounds worker memory."""
     log_level: str = "INFO"
     """Log level of the API and workers."""
 

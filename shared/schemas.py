@@ -39,12 +39,59 @@ class SpeechCreate(BaseModel):
         validation_alias=AliasChoices("format", "response_format"),
         description="Output format: mp3, wav, ogg (Opus in Ogg), flac, opus, aac or pcm (16-bit mono).",
     )
-    emotion: Emotion | None = Field(default=None, description="Emotion tag: neutral, happy, sad or angry.")
+    emotion: Emotion | None = Field(
+        default=None,
+        description="Emotion tag: neutral, happy, sad or angry (Piper realises it as prosody: pitch, range, rate, "
+        "energy).",
+    )
+    instructions: str | None = Field(
+        default=None, max_length=1000, description="Style instructions, for models that take them (OpenAI name)."
+    )
+    language: str | None = Field(default=None, description="Language of the text, for multilingual models.")
+    stream: bool = Field(default=False, description="Stream the audio as it is synthesised (chunked HTTP).")
+    stream_format: Literal["audio", "sse"] = Field(
+        default="audio", description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas."
+    )
     async_: bool = Field(
         default=False,
         alias="async",
         description="Return 202 with the job at once instead of waiting for the audio.",
     )
+
+
+# --- voices ---------------------------------------------------------------------------------------------------
+class VoicePublic(BaseModel):
+    id: str = Field(description="`voice_...`; use it as `voice` in POST /v1/audio/speech.")
+    object: Literal["voice"] = "voice"
+    name: str
+    model: str
+    language: str | None = None
+    status: Literal["processing", "ready", "failed"]
+    created_at: datetime
+    warnings: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why enrollment failed.")
+    job_id: str | None = Field(default=None, description="The enrollment job.")
+
+
+class PresetVoice(BaseModel):
+    id: str
+    object: Literal["voice"] = "voice"
+    model: str
+    name: str
+    preset: bool = True
+    aliases: list[str] = Field(default_factory=list, description="Other names that resolve to this voice.")
+
+
+class VoiceList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[VoicePublic] = Field(description="This account's cloned voices.")
+    presets: list[PresetVoice] = Field(description="Preset voices of the installed models.")
+
+
+class VoiceDeleted(BaseModel):
+    id: str
+    object: Literal["voice"] = "voice"
+    deleted: bool = True
 
 
 # --- transcription --------------------------------------------------------------------------------------

@@ -136,8 +136,9 @@ async def test_async_transcription_via_prefer_header(
     done = await _poll(client, auth, r.json()["id"])
     assert done["status"] == "succeeded"
     assert wer((testdata / "leopard_test_en.txt").read_text(), done["result"]["text"]) <= 0.1
-    nothing = await client.get(f"/v1/jobs/{done['id']}/result", headers=auth)
-    assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "not_found"
+    srt = await client.get(f"/v1/jobs/{done['id']}/result", headers=auth, params={"response_format": "srt"})
+    assert srt.status_code == 200 and srt.text.startswith("1\n00:00:0")
+    assert wer((testdata / "leopard_test_en.txt").read_text(), srt.text.split("\n", 2)[2]) <= 0.1
 
 
 async def test_other_accounts_job_is_not_found(

@@ -50,8 +50,11 @@ async def test_speech_on_postgres(pg_client: httpx.AsyncClient, pg_env: dict[str
     with session_scope(url) as session:
         key = create_key(session, get_or_create_account(session, "pg-user"))
     auth = {"Authorization": f"Bearer {key}"}
-    r = await pg_client.post("/v1/audio/speech", headers=auth,
-                             json={"model": "piper", "voice": "joe", "input": "Stored in Postgres.", "format": "wav"})
+    r = await pg_client.post(
+        "/v1/audio/speech",
+        headers=auth,
+        json={"model": "piper", "voice": "joe", "input": "Stored in Postgres.", "format": "wav"},
+    )
     assert r.status_code == 200, r.text
     job_id = r.headers["x-job-id"]
     with session_scope(url) as session:

@@ -73,3 +73,8 @@ def _warm_up(**_: Any) -> None:
             ctx.manager.get(model_id)
         except Exception as exc:  # a missing model fails its jobs with a clear error instead
             log.warning("could not preload %s: %s", model_id, exc)
+    if any(MODELS[m].kind == "stt" for m in ctx.hosted):
+        try:
+            ctx.diarizer()
+        except Exception as exc:
+            log.warning("could not preload the diarization pipeline: %s", exc)

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, StateDep
 from api.dispatch import job_public, load_job
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, InvalidRequest, NotFound
 from shared import jobs
 from shared.db.models import Job
 from shared.events import encode_event
 from shared.queues import JOB_EVENTS_CHANNEL
 from shared.schemas import ErrorResponse, JobPublic
+from shared.transcripts import RESPONSE_FORMATS, render
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -65,7 +66,10 @@ async def get_job(
     summary="Download a job's audio output",
     response_class=Response,
     responses={
-        200: {"description": "The audio bytes.", "content": {"audio/*": {}}},
+        200: {
+            "description": "The audio bytes, or a transcription rendered in `response_format`.",
+            "content": {"audio/*": {}, "application/json": {}, "text/plain": {}},
+        },
         302: {"description": "Redirect to a presigned URL (`?redirect=true` with an S3 store)."},
         404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
@@ -77,10 +81,21 @@ async def get_job_result(
     session: SessionDep,
     state: StateDep,
     redirect: Annotated[bool, Query(description="Redirect to a presigned URL when the store has one.")] = False,
+    response_format: Annotated[
+        str | None, Query(description="Transcription jobs: json, verbose_json, text, srt, vtt or diarized_json.")
+    ] = None,
 ) -> Response:
     job = await _own_job(session, account, job_id)
     if job.state != jobs.SUCCEEDED:
         raise Conflict(f"Job '{job_id}' is {job.state}; its result is available once it has succeeded.")
+    if job.kind == "stt":
+        fmt = response_format or job.request.get("response_format", "json")
+        if fmt not in RESPONSE_FORMATS:
+            raise InvalidRequest(
+                f"response_format must be one of {', '.join(RESPONSE_FORMATS)}.", param="response_format"
+            )
+        body, media_type = render(job.result or {}, fmt, words=bool(job.request.get("words")))
+        return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")
     if redirect and (url := state.store.presigned_url(job.output_key)):

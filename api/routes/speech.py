@@ -1,17 +1,23 @@
-"""POST /v1/audio/speech: text to speech."""
+"""POST /v1/audio/speech: text to speech, whole file, chunked audio stream, or SSE deltas."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
 import anyio
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
-from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
+from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
-from api.errors import VoiceNotFound
+from api.errors import InvalidRequest
+from api.streaming import SSE_HEADERS, JobStreamTimeout, error_event, final_job, relay, sse, subscribe_and_enqueue
 from api.validation import clean_text, require_model
+from api.voices import resolve_voice
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
-from shared.catalog import piper_voices
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -27,7 +33,11 @@ AUDIO_CONTENT = {
     summary="Convert text to speech",
     response_class=Response,
     responses={
-        200: {"description": "The audio file, in the requested format.", "content": AUDIO_CONTENT},
+        200: {
+            "description": "The audio in the requested format; with `stream=true` it arrives chunk by chunk "
+            "(or as Server-Sent Events with `stream_format=sse`).",
+            "content": {**AUDIO_CONTENT, "text/event-stream": {}},
+        },
         202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
@@ -44,19 +54,41 @@ async def create_speech(
 ) -> Response:
     spec = require_model(settings, body.model, "tts")
     text = clean_text(body.input, max_chars=settings.limits.max_input_chars)
-    if spec.family == "piper" and body.voice not in piper_voices(settings.resolved_model_dir):
-        voices = ", ".join(piper_voices(settings.resolved_model_dir))
-        raise VoiceNotFound(
-            f"Voice '{body.voice}' does not exist for model '{spec.id}'. Voices: {voices}.", param="voice"
+    if body.emotion not in (None, "neutral") and not spec.emotions:
+        raise InvalidRequest(
+            f"Model '{spec.id}' has no emotion control; leave `emotion` unset or use a model with "
+            "emotions (see GET /v1/models).",
+            param="emotion",
         )
-    payload = {
+    voice = await resolve_voice(session, settings, account, spec, body.voice)
+    payload: dict[str, Any] = {
         "input": text,
-        "voice": body.voice,
+        "voice": voice.preset,
+        "voice_id": voice.voice_id,
+        "requested_voice": body.voice,
         "speed": body.speed,
         "format": body.format,
         "emotion": body.emotion,
+        "instructions": body.instructions,
+        "language": body.language or voice.language,
+        "stream": body.stream,
     }
     job = await create_job(session, account, kind="tts", model=spec.id, request=payload)
+    fmt = OUTPUT_FORMATS[body.format]
+    if body.stream:
+        pubsub = await subscribe_and_enqueue(state, session, job)
+        budget = settings.limits.sync_wait_seconds
+        if body.stream_format == "sse":
+            return StreamingResponse(
+                _sse_audio(state, job.id, pubsub, budget),
+                media_type="text/event-stream",
+                headers={"X-Job-Id": job.id, **SSE_HEADERS},
+            )
+        return StreamingResponse(
+            _raw_audio(state, job.id, pubsub, budget),
+            media_type=fmt.content_type,
+            headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"},
+        )
     is_async = wants_async(request, body.async_)
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds
@@ -67,8 +99,37 @@ async def create_speech(
         raise_for_failed(job)
     assert job.output_key
     data = await anyio.to_thread.run_sync(state.store.get_bytes, job.output_key)
-    return Response(
-        content=data,
-        media_type=job.output_content_type or OUTPUT_FORMATS[body.format].content_type,
-        headers={"X-Job-Id": job.id},
+    return Response(content=data, media_type=job.output_content_type or fmt.content_type, headers={"X-Job-Id": job.id})
+
+
+async def _raw_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
+    """Encoded audio bytes as the worker produces them (a wav header first, then samples)."""
+    try:
+        async for item in relay(state, job_id, pubsub, budget):
+            if item.get("type") == "audio":
+                yield base64.b64decode(item["b64"])
+    except JobStreamTimeout:
+        return  # the connection ends; the finished audio stays available at GET /v1/jobs/{id}/result
+
+
+async def _sse_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
+    """OpenAI-style `speech.audio.delta` events with base64 audio, then `speech.audio.done`."""
+    try:
+        async for item in relay(state, job_id, pubsub, budget):
+            if item.get("type") == "audio":
+                yield sse({"type": "speech.audio.delta", "audio": item["b64"]})
+    except JobStreamTimeout:
+        yield error_event(None, job_id, timeout=True)
+        return
+    job = await final_job(state, job_id)
+    if job is None or job.state != jobs.SUCCEEDED:
+        yield error_event(job, job_id)
+        return
+    result = job.result or {}
+    yield sse(
+        {
+            "type": "speech.audio.done",
+            "job_id": job_id,
+            "usage": {"input_characters": result.get("characters"), "duration": result.get("duration")},
+        }
     )

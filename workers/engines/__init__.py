@@ -12,6 +12,7 @@ from workers.engines.base import ModelNotInstalled
 ENGINES: dict[str, str] = {
     "piper": "workers.engines.piper:PiperEngine",
     "whisper": "workers.engines.whisper:WhisperEngine",
+    "canary": "workers.engines.canary:CanaryEngine",
 }
 
 

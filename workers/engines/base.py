@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -54,9 +55,23 @@ class Segment:
     temperature: float | None = None
     speaker: str | None = None
     channel: int | None = None
+    seek: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.words is not None:
+            out["words"] = [{k: v for k, v in asdict(w).items() if v is not None} for w in self.words]
+        return out
+
+    def shifted(self, offset: float) -> Segment:
+        """The same segment on the file's timeline when it was decoded from a chunk starting at offset."""
+        if offset:
+            self.start = round(self.start + offset, 3)
+            self.end = round(self.end + offset, 3)
+            for w in self.words or []:
+                w.start = round(w.start + offset, 3)
+                w.end = round(w.end + offset, 3)
+        return self
 
 
 @dataclass
@@ -78,6 +93,24 @@ class TranscribeOptions:
     beam_size: int = 5
 
 
+@dataclass
+class VoiceReference:
+    """An enrolled (cloned) voice as engines receive it.
+
+    `audio_path` is a local copy of the normalised reference recording (mono WAV at `sample_rate`);
+    `transcript` is what is said in it (engines such as fish-speech and XTTS condition on it);
+    `profile` holds the statistics the bundled Piper path adapts towards (pitch, spectral envelope).
+    """
+
+    voice_id: str
+    audio_path: Path
+    sample_rate: int
+    transcript: str | None = None
+    language: str | None = None
+    embedding: list[float] | None = None
+    profile: dict[str, Any] | None = None
+
+
 ProgressFn = Callable[[float], None]
 
 
@@ -88,9 +121,21 @@ class TTSEngine(Protocol):
     def voices(self) -> list[str]: ...
 
     def synthesize(
-        self, text: str, *, voice: str, speed: float = 1.0, emotion: str | None = None, **options: Any
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float = 1.0,
+        emotion: str | None = None,
+        reference: VoiceReference | None = None,
+        language: str | None = None,
+        instructions: str | None = None,
     ) -> Iterator[np.ndarray]:
-        """Yield float32 mono chunks at `sample_rate`, in order, as soon as each is ready."""
+        """Yield float32 mono chunks at `sample_rate`, in order, as soon as each is ready.
+
+        `voice` is a preset name of this engine; with `reference` (a cloned voice) the engine conditions on the
+        reference recording instead (or adapts its base voice towards it).
+        """
         ...
 
 

@@ -21,6 +21,7 @@ from workers.engines.base import (
 
 # Fallback schedule faster-whisper uses when a decode looks like a hallucination (compression / logprob).
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+HALLUCINATION_SILENCE_SECONDS = 2.0
 
 
 def pick_device() -> tuple[str, str]:
@@ -84,6 +85,9 @@ class WhisperEngine:
             "condition_on_previous_text": False,
             "temperature": (options.temperature,) if options.temperature is not None else DEFAULT_TEMPERATURES,
         }
+        if options.word_timestamps:
+            # with word times, long silent stretches around a suspect segment are skipped instead of transcribed
+            kwargs["hallucination_silence_threshold"] = HALLUCINATION_SILENCE_SECONDS
         segments, info = self.model.transcribe(np.asarray(audio, dtype=np.float32), **kwargs)
         out_info = TranscriptionInfo(
             language=info.language,
@@ -96,7 +100,12 @@ class WhisperEngine:
 def _convert(seg: Any, index: int) -> Segment:
     words = (
         [
-            Word(start=round(w.start, 3), end=round(w.end, 3), word=w.word, probability=round(w.probability, 4))
+            Word(
+                start=round(float(w.start), 3),
+                end=round(float(w.end), 3),
+                word=w.word,
+                probability=round(float(w.probability), 4),
+            )
             for w in seg.words
         ]
         if seg.words is not None
@@ -112,4 +121,5 @@ def _convert(seg: Any, index: int) -> Segment:
         no_speech_prob=round(float(seg.no_speech_prob), 4),
         compression_ratio=round(float(seg.compression_ratio), 4),
         temperature=float(seg.temperature) if seg.temperature is not None else None,
+        seek=int(seg.seek),
     )

@@ -1,0 +1,110 @@
+"""Streaming a running job's partial output (audio chunks, transcript segments) to the client.
+
+The API subscribes to the job's Redis channel before enqueueing it, then relays what the worker publishes until
+the worker says `done`. The job row stays the source of truth: a lost `done` is caught by polling it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import AppState
+from api.dispatch import enqueue, load_job
+from shared import jobs
+from shared.db.models import Job
+from shared.queues import job_stream_channel
+
+POLL_SECONDS = 1.0
+ROW_CHECK_SECONDS = 5.0
+
+
+class JobStreamTimeout(Exception):
+    """The job outlived the stream's budget; the client should poll the job."""
+
+
+async def subscribe_and_enqueue(state: AppState, session: AsyncSession, job: Job) -> Any:
+    pubsub = state.redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(job_stream_channel(job.id))
+    try:
+        await enqueue(state, session, job)
+    except Exception:
+        await pubsub.aclose()
+        raise
+    return pubsub
+
+
+async def relay(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[dict[str, Any]]:
+    """Items the worker publishes for the job, until it is done; raises JobStreamTimeout past the budget."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget
+    next_check = loop.time() + ROW_CHECK_SECONDS
+    try:
+        while True:
+            message = await pubsub.get_message(timeout=POLL_SECONDS)
+            if message and message.get("type") == "message":
+                item = json.loads(message["data"])
+                if item.get("type") == "done":
+                    return
+                yield item
+            now = loop.time()
+            if now >= next_check:
+                next_check = now + ROW_CHECK_SECONDS
+                async with state.sessions() as session:
+                    row = await load_job(session, job_id)
+                if row is None or row.state in jobs.TERMINAL:
+                    # drain what arrived before the end, then stop
+                    while (message := await pubsub.get_message(timeout=0.2)) is not None:
+                        if message.get("type") == "message":
+                            item = json.loads(message["data"])
+                            if item.get("type") == "done":
+                                return
+                            yield item
+                    return
+            if now >= deadline:
+                raise JobStreamTimeout(job_id)
+    finally:
+        with contextlib.suppress(Exception):
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+
+async def final_job(state: AppState, job_id: str) -> Job | None:
+    async with state.sessions() as session:
+        return await load_job(session, job_id)
+
+
+def sse(event: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode()
+
+
+def error_event(job: Job | None, job_id: str, *, timeout: bool = False) -> bytes:
+    if timeout:
+        return sse(
+            {
+                "type": "error",
+                "error": {
+                    "code": "timeout",
+                    "job_id": job_id,
+                    "message": f"Still running; poll GET /v1/jobs/{job_id}.",
+                },
+            }
+        )
+    return sse(
+        {
+            "type": "error",
+            "error": {
+                "code": (job.error_code if job else None) or "server_error",
+                "message": (job.error_message if job else None) or "the job failed",
+                "job_id": job_id,
+            },
+        }
+    )
+
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

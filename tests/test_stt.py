@@ -1,0 +1,425 @@
+"""Speech to text, complete: formats, languages, timestamps, diarization, channels, media, streaming, long audio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import openai
+import pytest
+
+from shared import audio
+from tests import media
+from tests.text import wer
+
+pytestmark = pytest.mark.integration
+
+
+async def transcribe(
+    client: httpx.AsyncClient, auth: dict[str, str], content: bytes, name: str = "a.wav", **data: Any
+) -> httpx.Response:
+    form = {"model": "whisper-base", **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in data.items()}}
+    return await client.post("/v1/audio/transcriptions", headers=auth, files={"file": (name, content)}, data=form)
+
+
+# --- quality on real speech ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clip", ["jfk.flac", "leopard_test_en.wav"])
+async def test_english_wer_with_whisper_base(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path, clip: str
+) -> None:
+    r = await transcribe(client, auth, (testdata / clip).read_bytes(), clip)
+    assert r.status_code == 200, r.text
+    reference = (testdata / clip.rsplit(".", 1)[0]).with_suffix(".txt").read_text()
+    score = wer(reference, r.json()["text"])
+    print(f"WER {clip}: {score:.3f}")
+    assert score <= 0.10
+
+
+@pytest.mark.parametrize("lang", ["de", "es", "fr"])
+async def test_language_is_detected(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path, lang: str) -> None:
+    r = await transcribe(client, auth, (testdata / f"leopard_test_{lang}.wav").read_bytes())
+    body = r.json()
+    assert body["language"] == lang
+    assert 0.5 < body["language_probability"] <= 1.0
+
+
+async def test_explicit_language_is_honoured(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    german = (testdata / "leopard_test_de.wav").read_bytes()
+    forced = (await transcribe(client, auth, german, language="fr")).json()
+    assert forced["language"] == "fr"
+    natural = (await transcribe(client, auth, german, language="de")).json()
+    assert natural["language"] == "de"
+    assert wer((testdata / "leopard_test_de.txt").read_text(), natural["text"]) < wer(
+        (testdata / "leopard_test_de.txt").read_text(), forced["text"]
+    )
+
+
+# --- response formats and timestamps ---------------------------------------------------------------------------
+
+
+async def test_word_timestamps(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    body = (await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), timestamps="word")).json()
+    words = body["words"]
+    assert len(words) >= 20
+    assert all(set(w) >= {"start", "end", "word", "probability"} for w in words)
+    assert all(0 <= w["start"] <= w["end"] <= 11.0 for w in words)
+    assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+    # "country" closes the sentence: it comes last, near the end of the speech
+    assert words[-1]["word"].strip(" .").lower() == "country" and words[-1]["end"] > 9.0
+    plain = (await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), timestamps="segment")).json()
+    assert "words" not in plain and plain["segments"]
+
+
+async def test_text_srt_vtt(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    content = (testdata / "leopard_test_en.wav").read_bytes()
+    text = await transcribe(client, auth, content, response_format="text")
+    assert text.headers["content-type"].startswith("text/plain") and "gospel" in text.text.lower()
+    srt = await transcribe(client, auth, content, response_format="srt")
+    assert srt.text.startswith("1\n00:00:00,") and " --> " in srt.text
+    vtt = await transcribe(client, auth, content, response_format="vtt")
+    assert vtt.text.startswith("WEBVTT\n") and "00:00:0" in vtt.text and "." in vtt.text.split("-->")[0]
+
+
+def test_openai_verbose_json_with_words(live_api: str, api_key: str, testdata: Path) -> None:
+    oa = openai.OpenAI(base_url=f"{live_api}/v1", api_key=api_key, max_retries=0)
+    with (testdata / "jfk.flac").open("rb") as fh:
+        result = oa.audio.transcriptions.create(
+            model="whisper-base",
+            file=fh,
+            response_format="verbose_json",
+            timestamp_granularities=["word", "segment"],
+        )
+    assert result.language == "en" and result.duration == pytest.approx(11.0, abs=0.05)
+    assert result.words and result.words[0].start < result.words[-1].end
+    assert result.segments and result.segments[0].avg_logprob < 0
+    assert wer((testdata / "jfk.txt").read_text(), result.text) <= 0.1
+
+
+# --- diarization ----------------------------------------------------------------------------------------------
+
+
+async def test_two_speakers_in_downmixed_stereo(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path
+) -> None:
+    r = await transcribe(
+        client, auth, (testdata / "fw_stereo_diarization.wav").read_bytes(), diarization=True, timestamps="word"
+    )
+    body = r.json()
+    assert {s["id"] for s in body["speakers"]} == {"SPEAKER_00", "SPEAKER_01"}
+    assert all(s.get("speaker") in ("SPEAKER_00", "SPEAKER_01") for s in body["segments"])
+    assert all(w.get("speaker") for w in body["words"])
+    fixed = (
+        await transcribe(
+            client, auth, (testdata / "fw_stereo_diarization.wav").read_bytes(), diarization=True, num_speakers=1
+        )
+    ).json()
+    assert [s["id"] for s in fixed["speakers"]] == ["SPEAKER_00"]
+
+
+async def test_single_speaker_stays_one(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    body = (await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), diarization=True)).json()
+    assert [s["id"] for s in body["speakers"]] == ["SPEAKER_00"]
+    assert wer((testdata / "jfk.txt").read_text(), body["text"]) <= 0.1
+
+
+async def test_diarization_error_rate_on_ami(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    r = await transcribe(
+        client,
+        auth,
+        (testdata / "pyannote_ami_tst00.wav").read_bytes(),
+        diarization=True,
+        response_format="diarized_json",
+    )
+    body = r.json()
+    reference = Annotation()
+    for line in (testdata / "pyannote_ami_tst00.rttm").read_text().splitlines():
+        parts = line.split()
+        reference[Segment(float(parts[3]), float(parts[3]) + float(parts[4]))] = parts[7]
+    hypothesis = Annotation()
+    for seg in body["segments"]:
+        assert seg["type"] == "transcript.text.segment"
+        hypothesis[Segment(seg["start"], seg["end"])] = seg["speaker"]
+    der = DiarizationErrorRate()(reference, hypothesis)
+    print(f"DER pyannote_ami_tst00 (bundled pipeline, from transcript segments): {der:.3f}")
+    assert len(body["speakers"]) >= 2
+    assert 0.0 <= der < 1.0
+
+
+async def test_srt_and_vtt_label_speakers(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    content = (testdata / "fw_stereo_diarization.wav").read_bytes()
+    srt = (await transcribe(client, auth, content, diarization=True, response_format="srt")).text
+    assert "[SPEAKER_00]" in srt
+    vtt = (await transcribe(client, auth, content, diarization=True, response_format="vtt")).text
+    assert "<v SPEAKER_00>" in vtt
+    text = (await transcribe(client, auth, content, diarization=True, response_format="text")).text
+    assert text.startswith("SPEAKER_00: ")
+
+
+async def test_speaker_bounds_are_validated(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    r = await transcribe(
+        client, auth, (testdata / "jfk.flac").read_bytes(), diarization=True, min_speakers=3, max_speakers=2
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "min_speakers"
+    forced = (
+        await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), diarization=True, min_speakers=2)
+    ).json()
+    assert len(forced["speakers"]) == 2
+
+
+# --- channels and media ----------------------------------------------------------------------------------------
+
+
+async def test_split_channels(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    body = (
+        await transcribe(client, auth, (testdata / "fw_stereo_diarization.wav").read_bytes(), channels="split")
+    ).json()
+    by_channel: dict[str, str] = {}
+    for seg in body["segments"]:
+        by_channel[seg["speaker"]] = (by_channel.get(seg["speaker"], "") + " " + seg["text"]).strip()
+    assert wer((testdata / "fw_stereo_diarization.ch0.txt").read_text(), by_channel["SPEAKER_00"]) <= 0.2
+    assert wer((testdata / "fw_stereo_diarization.ch1.txt").read_text(), by_channel["SPEAKER_01"]) <= 0.2
+    mono = await transcribe(client, auth, (testdata / "leopard_test_en.wav").read_bytes(), channels="split")
+    assert mono.status_code == 400 and mono.json()["error"]["param"] == "channels"
+
+
+@pytest.mark.parametrize(
+    ("name", "container", "codec", "rate"),
+    [
+        ("a.m4a", "ipod", "aac", 16000),
+        ("a.webm", "webm", "libopus", 48000),
+        ("a.ogg", "ogg", "libopus", 48000),
+        ("a.mp3", "mp3", "libmp3lame", 44100),
+        ("a.wav", "wav", "pcm_s16le", 8000),
+    ],
+)
+async def test_media_formats(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path, name: str, container: str, codec: str, rate: int
+) -> None:
+    samples = audio.decode(testdata / "jfk.flac", sample_rate=16000)
+    content = media.encode_as(samples, 16000, container, codec, rate)
+    r = await transcribe(client, auth, content, name)
+    assert r.status_code == 200, r.text
+    assert wer((testdata / "jfk.txt").read_text(), r.json()["text"]) <= 0.15
+
+
+async def test_video_audio_track(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    samples = audio.decode(testdata / "jfk.flac", sample_rate=16000)
+    r = await transcribe(client, auth, media.mp4_video(samples, 16000), "talk.mp4")
+    assert r.status_code == 200, r.text
+    assert wer((testdata / "jfk.txt").read_text(), r.json()["text"]) <= 0.1
+
+
+# --- hallucinations --------------------------------------------------------------------------------------------
+
+
+async def test_no_text_from_silence_or_noise(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    rng = np.random.default_rng(0)
+    speech = audio.decode(testdata / "jfk.flac", sample_rate=16000)
+    t = np.arange(16000 * 20) / 16000
+    music = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) / 2
+    noise = 0.02 * rng.standard_normal(16000 * 20)
+    clip = np.concatenate([speech, np.zeros(16000 * 30), music, noise, speech]).astype(np.float32)
+    body = (await transcribe(client, auth, audio.encode(clip, 16000, "flac"), "long.flac")).json()
+    texts = [s["text"].lower().strip(" .,") for s in body["segments"]]
+    assert all(texts[i] != texts[i + 1] or texts[i] != texts[i + 2] for i in range(len(texts) - 2))
+    inside = [s for s in body["segments"] if s["start"] > 12.0 and s["end"] < 80.0]
+    assert sum(len(s["text"].split()) for s in inside) <= 3, inside
+    assert wer(" ".join([(testdata / "jfk.txt").read_text()] * 2), body["text"]) <= 0.15
+
+
+# --- streaming ---------------------------------------------------------------------------------------------------
+
+
+async def test_streaming_sse(live_api: str, auth: dict[str, str], testdata: Path) -> None:
+    long = media.concat([testdata / "jfk.flac", testdata / "leopard_test_en.wav"], gap_seconds=1.0)
+    events = []
+    async with (
+        httpx.AsyncClient(timeout=120) as http,
+        http.stream(
+            "POST",
+            f"{live_api}/v1/audio/transcriptions",
+            headers=auth,
+            files={"file": ("talk.flac", audio.encode(long, 16000, "flac"))},
+            data={"model": "whisper-base", "stream": "true"},
+        ) as r,
+    ):
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        async for line in r.aiter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    kinds = [e["type"] for e in events]
+    assert kinds.count("transcript.text.delta") >= 2 and kinds[-1] == "transcript.text.done"
+    streamed = "".join(e["delta"] for e in events if e["type"] == "transcript.text.delta")
+    assert streamed.strip() == events[-1]["text"]
+    reference = (testdata / "jfk.txt").read_text() + " " + (testdata / "leopard_test_en.txt").read_text()
+    assert wer(reference, events[-1]["text"]) <= 0.1
+
+
+async def test_stream_rejects_subtitle_formats(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    r = await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), stream=True, response_format="srt")
+    assert r.status_code == 400 and r.json()["error"]["param"] == "response_format"
+
+
+# --- long audio, progress and the sync budget ----------------------------------------------------------------------
+
+
+def test_chunked_pipeline_matches_reference(model_dir: Path, testdata: Path, tmp_path: Path) -> None:
+    """A file longer than the chunk size is cut in pauses; every clip comes back, on the file's timeline."""
+    from shared.catalog import MODELS
+    from workers.engines.whisper import WhisperEngine
+    from workers.transcribe import STTRequest, silence_aligned_chunks, transcribe_file
+
+    clips = ["jfk.flac", "leopard_test_en.wav", "jfk.flac", "leopard_test_en.wav", "jfk.flac"]
+    samples = media.concat([testdata / c for c in clips], gap_seconds=1.5)
+    tmp = tmp_path / "long.flac"
+    tmp.write_bytes(audio.encode(samples, 16000, "flac"))
+    chunks = list(silence_aligned_chunks(tmp, chunk_seconds=20))
+    assert len(chunks) >= 3
+    assert sum(c.shape[1] for _, c in chunks) == samples.size
+    engine = WhisperEngine.load(model_dir, MODELS["whisper-base"])
+    progress: list[float] = []
+    result = transcribe_file(
+        engine,
+        tmp,
+        STTRequest(words=True),
+        duration=samples.size / 16000,
+        chunk_seconds=20,
+        on_progress=progress.append,
+    )
+    reference = " ".join((testdata / c).with_suffix(".txt").read_text() for c in clips)
+    assert wer(reference, result["text"]) <= 0.1
+    starts = [s["start"] for s in result["segments"]]
+    assert starts == sorted(starts) and result["segments"][-1]["end"] <= samples.size / 16000 + 0.1
+    assert progress == sorted(progress) and 0.9 < progress[-1] <= 0.99
+
+
+async def test_progress_is_visible_on_the_job(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    samples = media.concat([testdata / "jfk.flac"] * 6, gap_seconds=1.0)
+    r = await transcribe(
+        client, auth, audio.encode(samples, 16000, "flac"), "long.flac", timestamps="word", **{"async": True}
+    )
+    assert r.status_code == 202
+    job_id = r.json()["id"]
+    seen: list[float] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 180
+    while loop.time() < deadline:
+        job = (await client.get(f"/v1/jobs/{job_id}", headers=auth)).json()
+        seen.append(job["progress"])
+        if job["status"] == "succeeded":
+            break
+        await asyncio.sleep(0.1)
+    assert job["status"] == "succeeded" and seen[-1] == 1.0
+    assert any(0.0 < p < 1.0 for p in seen), seen
+    assert seen == sorted(seen)
+
+
+async def test_sync_budget_hands_back_the_job(
+    settings: Any, worker: Any, testdata: Path, make_key: Callable[[str], str]
+) -> None:
+    from api.main import create_app
+    from api.routes.transcriptions import sync_budget
+
+    tight = settings.model_copy(deep=True)
+    tight.limits.sync_wait_seconds = 0.2
+    tight.limits.sync_wait_per_audio_second = 0.0
+    assert sync_budget(settings, 3600) > sync_budget(settings, 10)
+    app = create_app(tight, migrate=False)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        key = make_key("budget")
+        r = await c.post(
+            "/v1/audio/transcriptions",
+            headers={"Authorization": f"Bearer {key}"},
+            files={"file": ("jfk.flac", (testdata / "jfk.flac").read_bytes())},
+            data={"model": "whisper-base"},
+        )
+    assert r.status_code == 202, r.text
+    assert r.json()["id"].startswith("job_") and r.headers["location"].endswith(r.json()["id"])
+
+
+# --- other engines on the same code paths ------------------------------------------------------------------------
+
+
+def test_large_models_share_the_whisper_engine(model_dir: Path, tmp_path: Path, testdata: Path) -> None:
+    from shared.catalog import MODELS
+    from shared.model_store import install_from_dir
+    from workers.engines import load_engine
+    from workers.engines.base import TranscribeOptions
+
+    # a CTranslate2 Whisper installed as whisper-turbo goes through the same loader and engine
+    install_from_dir(MODELS["whisper-turbo"], model_dir / "whisper-tiny.en", tmp_path)
+    engine = load_engine(MODELS["whisper-turbo"], tmp_path)
+    segments, info = engine.transcribe(audio.decode(testdata / "jfk.flac"), TranscribeOptions())
+    assert info.language == "en" and wer((testdata / "jfk.txt").read_text(), " ".join(s.text for s in segments)) < 0.2
+
+
+def test_canary_loader_errors(tmp_path: Path) -> None:
+    from shared.catalog import MODELS
+    from workers.engines import load_engine
+    from workers.engines.base import ModelNotInstalled
+    from workers.engines.canary import CanaryEngine
+
+    spec = MODELS["canary-qwen-2.5b"]
+    with pytest.raises(ModelNotInstalled, match=r"s2s models install canary-qwen-2\.5b"):
+        load_engine(spec, tmp_path)
+    folder = tmp_path / spec.id
+    folder.mkdir()
+    for name in spec.required_files:
+        (folder / name).write_bytes(b"{}")
+    with pytest.raises(ModelNotInstalled, match=r"NeMo is not installed: pip install -e '\.\[canary\]'"):
+        CanaryEngine.load(tmp_path, spec)
+
+
+def test_pyannote_loader_and_fallback(tmp_path: Path) -> None:
+    from workers.engines.base import ModelNotInstalled
+    from workers.engines.diarize import BundledDiarizer, PyannoteDiarizer, load_diarizer
+
+    assert not PyannoteDiarizer.available(tmp_path)
+    with pytest.raises(ModelNotInstalled, match="No pyannote pipeline"):
+        PyannoteDiarizer.load(tmp_path)
+    (tmp_path / "pyannote-diarization").mkdir()
+    (tmp_path / "pyannote-diarization" / "config.yaml").write_text("pipeline:\n  name: x\n")
+    assert PyannoteDiarizer.available(tmp_path)
+    with pytest.raises(ModelNotInstalled, match=r"pyannote\.audio is not"):
+        PyannoteDiarizer.load(tmp_path)
+    assert isinstance(load_diarizer(tmp_path), BundledDiarizer)
+
+
+def test_transcript_rendering_units() -> None:
+    from shared.transcripts import render
+
+    result = {
+        "text": "Hi there. Bye.",
+        "language": "en",
+        "duration": 3725.5,
+        "segments": [
+            {"id": 0, "start": 0.0, "end": 1.5, "text": "Hi there.", "speaker": "SPEAKER_00"},
+            {"id": 1, "start": 3723.25, "end": 3725.5, "text": "Bye.", "speaker": "SPEAKER_01"},
+        ],
+    }
+    srt, _ = render(result, "srt")
+    assert "2\n01:02:03,250 --> 01:02:05,500\n[SPEAKER_01] Bye." in srt
+    vtt, media_type = render(result, "vtt")
+    assert media_type.startswith("text/vtt") and "01:02:03.250 --> 01:02:05.500\n<v SPEAKER_01>Bye." in vtt
+    text, _ = render(result, "text")
+    assert text == "SPEAKER_00: Hi there.\nSPEAKER_01: Bye.\n"
+    body = json.loads(render(result, "diarized_json")[0])
+    assert body["segments"][1] == {
+        "type": "transcript.text.segment",
+        "id": 1,
+        "start": 3723.25,
+        "end": 3725.5,
+        "text": "Bye.",
+        "speaker": "SPEAKER_01",
+    }
