@@ -57,6 +57,8 @@ class Granularity(StrEnum):
 class TranscriptFormat(StrEnum):
     text = "text"
     json = "json"
+    verbose_json = "verbose_json"
+    diarized_json = "diarized_json"
     srt = "srt"
     vtt = "vtt"
 
@@ -239,6 +241,9 @@ def transcribe(
     model: Annotated[str | None, typer.Option(help="Speech-to-text model (server default: whisper-base).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code such as en (detected when unset).")] = None,
     diarize: Annotated[bool, typer.Option("--diarize", help="Label segments with speakers.")] = False,
+    speakers: Annotated[
+        int | None, typer.Option("--speakers", min=1, max=32, help="Number of speakers, when known (with --diarize).")
+    ] = None,
     timestamps: Annotated[Granularity | None, typer.Option(case_sensitive=False, help="Timestamp granularity.")] = None,
     output_format: Annotated[
         TranscriptFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
@@ -248,7 +253,8 @@ def transcribe(
     base_url: BaseUrlOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
-    """Speech to text: upload FILE, follow the job, print the transcript (text, json, srt or vtt)."""
+    """Speech to text: upload FILE, follow the job, print the transcript (text, json, srt, vtt...)."""
+    fmt = cast("sdk.TranscriptionFormat", output_format.value)
     with _client(base_url, api_key) as client:
         with _progress(transfer=True) as progress, _uploading([file], progress) as (upload,):
             job = client.audio.transcriptions.create(
@@ -256,21 +262,21 @@ def transcribe(
                 model=model,
                 language=language,
                 diarization=diarize or None,
+                num_speakers=speakers,
                 timestamps=cast("sdk.TimestampGranularity", timestamps.value) if timestamps else None,
+                response_format=fmt,
                 wait=False,
             )
         done = _follow(client, job, f"Transcribing with {job.model}", timeout)
-    if done.status != "succeeded":
-        raise _job_failure(done)
-    transcription = done.transcription
-    if transcription is None:
-        raise _fail(f"Job {done.id} succeeded without a transcription; see `s2s jobs get {done.id}`.")
-    rendered = transcription.render(cast("sdk.TranscriptionFormat", output_format.value))
+        if done.status != "succeeded":
+            raise _job_failure(done)
+        result = client.jobs.transcription(done.id, response_format=fmt)
+    text = result if isinstance(result, str) else result.model_dump_json(indent=2, exclude_none=True)
     if output is None:
-        sys.stdout.write(rendered.rstrip("\n") + "\n")
+        sys.stdout.write(text.rstrip("\n") + "\n")
     else:
-        output.write_text(rendered.rstrip("\n") + "\n", encoding="utf-8")
-        err.print(f"Wrote {escape(str(output))} ({output_format.value})")
+        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        err.print(f"Wrote {escape(str(output))} ({fmt})")
 
 
 def clone(
@@ -323,8 +329,9 @@ def jobs_wait(
     with _client(base_url, api_key) as client:
         done = _follow(client, client.jobs.retrieve(job_id), f"Job {job_id}", timeout)
         if output is not None and done.status == "succeeded":
-            if done.kind == "stt" and done.transcription is not None:
-                output.write_text(done.transcription.model_dump_json(indent=2, exclude_none=True), encoding="utf-8")
+            if done.kind == "stt":
+                transcript = client.jobs.transcription(job_id, response_format="verbose_json")
+                output.write_text(transcript.model_dump_json(indent=2, exclude_none=True), encoding="utf-8")
             else:
                 with client.jobs.with_streaming_response.result(job_id) as response:
                     response.stream_to_file(output)

@@ -74,7 +74,7 @@ def test_transcribe_json_with_word_timestamps(s2s: S2S, testdata: Path, tmp_path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
     transcript = json.loads(out.read_text())
-    assert transcript["language"] == "en" and transcript["segments"][0]["words"]
+    assert transcript["language"] == "en" and transcript["segments"] and len(transcript["words"]) >= 15
 
 
 def test_transcribe_srt(s2s: S2S, testdata: Path) -> None:

@@ -299,8 +299,11 @@ def test_speech_response_format_is_the_openai_name_for_format(server: ScriptedSe
 
 def test_speech_extra_body_reaches_the_server(server: ScriptedServer) -> None:
     server.on("POST", "audio/speech", httpx.Response(200, content=b"x", headers={"content-type": "audio/mpeg"}))
-    server.client().audio.speech.create(model="piper", voice="joe", input="hi", extra_body={"seed": 7})
-    assert json.loads(server.requests[0].content)["seed"] == 7
+    server.client().audio.speech.create(
+        model="piper", voice="joe", input="hi", language="en", instructions="calm", extra_body={"seed": 7}
+    )
+    body = json.loads(server.requests[0].content)
+    assert (body["seed"], body["language"], body["instructions"]) == (7, "en", "calm")
 
 
 def test_speech_wait_false_returns_the_queued_job(server: ScriptedServer) -> None:
@@ -409,37 +412,42 @@ def test_transcription_sends_the_form_and_returns_a_typed_object(server: Scripte
         timestamp_granularities=["segment", "word"],
         prompt="JFK",
         temperature=0.2,
+        num_speakers=2,
+        channels="split",
     )
     fields = {name: value for name, _, value in _multipart_fields(server.requests[0])}
     assert fields == {
         "model": b"whisper-base", "language": b"en", "diarization": b"true", "timestamps": b"word",
-        "prompt": b"JFK", "temperature": b"0.2", "file": b"RIFF....WAVE",
+        "prompt": b"JFK", "temperature": b"0.2", "file": b"RIFF....WAVE", "num_speakers": b"2", "channels": b"split",
     }  # fmt: skip
     assert isinstance(result, s2s.Transcription)
     assert result.text.strip() == "And so my fellow Americans." and result.language == "en"
     assert result.segments[0].speaker == "SPEAKER_00"
-    assert [w.word for w in result.words] == [" And", " so"]
+    assert [w.word for w in result.words or []] == [" And", " so"]
 
 
 @pytest.mark.parametrize(
-    ("fmt", "expected"),
+    ("fmt", "body", "content_type"),
     [
-        ("text", "And so my fellow Americans."),
-        ("srt", "1\n00:00:00,000 --> 00:00:02,500\n[SPEAKER_00] And so my fellow Americans.\n"),
-        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v SPEAKER_00>And so my fellow Americans.\n"),
+        ("text", "SPEAKER_00: And so my fellow Americans.\n", "text/plain; charset=utf-8"),
+        ("srt", "1\n00:00:00,000 --> 00:00:02,500\n[SPEAKER_00] And so my fellow Americans.\n", "application/x-subrip"),
+        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v SPEAKER_00>And so my fellow Americans.\n", "text/vtt"),
     ],
 )
-def test_text_formats_return_a_string(server: ScriptedServer, fmt: str, expected: str) -> None:
-    server.on("POST", "audio/transcriptions", httpx.Response(200, json=TRANSCRIPT))
+def test_text_formats_return_the_servers_text(server: ScriptedServer, fmt: str, body: str, content_type: str) -> None:
+    server.on("POST", "audio/transcriptions", httpx.Response(200, text=body, headers={"content-type": content_type}))
     result = server.client().audio.transcriptions.create(file=b"x", response_format=fmt)  # type: ignore[call-overload]
-    assert result == expected
+    assert result == body
     assert ("response_format", None, fmt.encode()) in _multipart_fields(server.requests[0])
 
 
-def test_a_text_answer_from_the_server_is_passed_through(server: ScriptedServer) -> None:
-    srt = "1\n00:00:00,000 --> 00:00:01,000\nhi\n"
-    server.on("POST", "audio/transcriptions", httpx.Response(200, text=srt, headers={"content-type": "text/plain"}))
-    assert server.client().audio.transcriptions.create(file=b"x", response_format="srt") == srt
+def test_json_words_at_the_top_level_or_inside_segments() -> None:
+    top_level = {**TRANSCRIPT, "segments": [{**TRANSCRIPT["segments"][0], "words": None}], "words": [
+        {"start": 0.0, "end": 0.4, "word": " And"}
+    ]}  # fmt: skip
+    assert [w.word for w in s2s.Transcription.model_validate(top_level).words or []] == [" And"]
+    assert [w.word for w in s2s.Transcription.model_validate(TRANSCRIPT).words or []] == [" And", " so"]
+    assert s2s.Transcription.model_validate({"text": "hi"}).words is None
 
 
 def test_transcription_wait_false_then_jobs_wait(server: ScriptedServer) -> None:
@@ -459,11 +467,22 @@ def test_transcription_wait_false_then_jobs_wait(server: ScriptedServer) -> None
     assert done.transcription is not None and done.transcription.segments[0].words
 
 
-def test_transcription_past_the_servers_wait_returns_the_jobs_transcription(server: ScriptedServer) -> None:
+def test_transcription_past_the_servers_wait_fetches_the_rendered_result(server: ScriptedServer) -> None:
     server.on("POST", "audio/transcriptions", httpx.Response(202, json=job("running", kind="stt")))
     server.on("GET", "jobs/job_abc", httpx.Response(200, json=job("succeeded", kind="stt", result=TRANSCRIPT)))
+    server.on(
+        "GET", "jobs/job_abc/result", httpx.Response(200, text="And so.\n", headers={"content-type": "text/plain"})
+    )
     text = server.client().audio.transcriptions.create(file=b"x", response_format="text")
-    assert text == "And so my fellow Americans."
+    assert text == "And so.\n"
+    assert server.requests[-1].url.params["response_format"] == "text"
+
+
+def test_jobs_transcription_renders_a_finished_job(server: ScriptedServer) -> None:
+    server.on("GET", "jobs/job_abc/result", httpx.Response(200, json=TRANSCRIPT))
+    transcript = server.client().jobs.transcription("job_abc")
+    assert isinstance(transcript, s2s.Transcription) and transcript.segments[0].speaker == "SPEAKER_00"
+    assert server.requests[0].url.params["response_format"] == "json"
 
 
 def test_file_inputs(server: ScriptedServer, tmp_path: Path) -> None:
@@ -562,6 +581,31 @@ def test_clone_with_one_sample_uses_the_file_field(server: ScriptedServer) -> No
     assert ("file", "sample.mp3", b"ID3") in fields and ("name", None, b"My Custom Voice") in fields
     assert ("model", None, b"piper") in fields
     assert voice.id == "voice_abc123xyz" and voice.status == "ready" and voice.warnings == ["sample is short"]
+
+
+def test_clone_waits_for_enrollment_unless_told_not_to(server: ScriptedServer) -> None:
+    processing = {**VOICE, "status": "processing", "job_id": "job_abc"}
+    server.on("POST", "voices/clone", httpx.Response(202, json=processing))
+    server.on("GET", "jobs/job_abc", httpx.Response(200, json=job("succeeded", kind="clone")))
+    server.on("GET", "voices/voice_abc123xyz", httpx.Response(200, json=VOICE))
+    client = server.client()
+    assert client.voices.clone(name="n", file=b"RIFF").status == "ready"
+    assert [r.url.path for r in server.requests] == [
+        "/v1/voices/clone",
+        "/v1/jobs/job_abc",
+        "/v1/voices/voice_abc123xyz",
+    ]
+    queued = client.voices.clone(name="n", file=b"RIFF", wait=False)
+    assert queued.status == "processing" and queued.job_id == "job_abc"
+    assert ("async", None, b"true") in _multipart_fields(server.requests[-1])
+
+
+def test_a_failed_enrollment_raises_job_failed_error(server: ScriptedServer) -> None:
+    server.on("POST", "voices/clone", httpx.Response(202, json={**VOICE, "status": "processing", "job_id": "job_abc"}))
+    failed = job("failed", kind="clone", error={"code": "invalid_audio", "message": "No speech in the sample."})
+    server.on("GET", "jobs/job_abc", httpx.Response(200, json=failed))
+    with pytest.raises(s2s.JobFailedError, match="No speech"):
+        server.client().voices.clone(name="n", file=b"RIFF")
 
 
 def test_clone_with_several_samples_uses_repeated_files_fields(server: ScriptedServer) -> None:

@@ -28,6 +28,7 @@ from ._exceptions import APIConnectionError, APIError, APITimeoutError, SpeechTo
 from ._files import PreparedFile
 from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
 from ._version import __version__
+from .types import Transcription
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
@@ -176,6 +177,13 @@ def parse_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
             status=response.status_code,
             request_id=response.headers.get("x-request-id"),
         ) from exc
+
+
+def parse_transcription(response: httpx.Response, response_format: str | None) -> Transcription | str:
+    """A transcription as the server rendered it: a `str` for text, srt and vtt; a `Transcription` otherwise."""
+    if response_format in ("text", "srt", "vtt"):
+        return response.text
+    return parse_model(response, Transcription)
 
 
 class BaseClient(Generic[HttpClientT]):

@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AudioFormat",
+    "ChannelMode",
     "Emotion",
     "Job",
     "JobError",
     "JobStatus",
+    "JsonFormat",
     "Model",
     "ModelList",
     "ModelPrices",
     "Segment",
+    "TextFormat",
     "TimestampGranularity",
     "Transcription",
     "TranscriptionFormat",
@@ -31,7 +34,10 @@ AudioFormat = Literal["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
 Emotion = Literal["neutral", "happy", "sad", "angry"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 TimestampGranularity = Literal["word", "segment"]
-TranscriptionFormat = Literal["json", "verbose_json", "text", "srt", "vtt"]
+ChannelMode = Literal["mix", "split"]
+JsonFormat = Literal["json", "verbose_json", "diarized_json"]
+TextFormat = Literal["text", "srt", "vtt"]
+TranscriptionFormat = Literal["json", "verbose_json", "diarized_json", "text", "srt", "vtt"]
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 
@@ -55,72 +61,28 @@ class Segment(_Object):
     end: float
     text: str
     speaker: str | None = None
+    channel: int | None = None
     words: list[Word] | None = None
 
 
 class Transcription(_Object):
-    """Speech to text: the whole text, the language, the duration and timed segments (with speakers and words
-    when asked for)."""
+    """Speech to text: the whole text, the language, the duration and timed segments (with speakers when
+    diarization was asked for); `words` holds word timestamps when they were asked for."""
 
     text: str
     language: str | None = None
     language_probability: float | None = None
     duration: float | None = None
     segments: list[Segment] = Field(default_factory=list)
+    words: list[Word] | None = None
+    speakers: list[Any] | None = None
 
-    @property
-    def words(self) -> list[Word]:
-        """Every word of every segment, in order (empty unless word timestamps were requested)."""
-        return [w for s in self.segments for w in (s.words or [])]
-
-    def to_text(self) -> str:
-        return self.text.strip()
-
-    def to_srt(self) -> str:
-        """SubRip subtitles, one cue per segment (speaker labels as a `[SPEAKER_00]` prefix)."""
-        cues = [
-            f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{_cue_text(s)}\n"
-            for i, s in enumerate(self._cue_segments(), start=1)
-        ]
-        return "\n".join(cues)
-
-    def to_vtt(self) -> str:
-        """WebVTT subtitles, one cue per segment (speaker labels as voice spans)."""
-        cues = [
-            f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n"
-            + (f"<v {s.speaker}>{s.text.strip()}" if s.speaker else s.text.strip())
-            + "\n"
-            for s in self._cue_segments()
-        ]
-        return "\n".join(["WEBVTT\n", *cues])
-
-    def render(self, response_format: TranscriptionFormat) -> str:
-        """The transcription in one of the text formats (`text`, `srt`, `vtt`) or as JSON."""
-        if response_format == "text":
-            return self.to_text()
-        if response_format == "srt":
-            return self.to_srt()
-        if response_format == "vtt":
-            return self.to_vtt()
-        return self.model_dump_json(indent=2, exclude_none=True)
-
-    def _cue_segments(self) -> list[Segment]:
-        if self.segments:
-            return self.segments
-        return [Segment(start=0.0, end=self.duration or 0.0, text=self.text)] if self.text.strip() else []
-
-
-def _timestamp(seconds: float, separator: str) -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def _cue_text(segment: Segment) -> str:
-    text = segment.text.strip()
-    return f"[{segment.speaker}] {text}" if segment.speaker else text
+    @model_validator(mode="after")
+    def _words_from_segments(self) -> Transcription:
+        # `json` lists words at the top level; a job's stored result keeps them inside their segments
+        if self.words is None and any(s.words for s in self.segments):
+            self.words = [w for s in self.segments for w in (s.words or [])]
+        return self
 
 
 # --- jobs -----------------------------------------------------------------------------------------------
@@ -174,6 +136,8 @@ class Voice(_Object):
     status: Literal["ready", "processing", "failed"] | str = "ready"
     created_at: datetime | None = None
     warnings: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why enrollment failed.")
+    job_id: str | None = Field(default=None, description="The enrollment job (see client.jobs).")
 
 
 class VoicePreset(_Object):
@@ -183,6 +147,7 @@ class VoicePreset(_Object):
     model: str
     name: str | None = None
     language: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other names that select this voice.")
 
 
 class VoiceList(_Object):

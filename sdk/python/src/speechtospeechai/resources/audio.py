@@ -11,25 +11,30 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Literal, overload
 
-import httpx
-
-from .._base_client import AsyncAPIResource, RequestOptions, SyncAPIResource, Timeout, make_options, parse_model
+from .._base_client import (
+    AsyncAPIResource,
+    RequestOptions,
+    SyncAPIResource,
+    Timeout,
+    make_options,
+    parse_model,
+    parse_transcription,
+)
 from .._files import FileTypes, prepare_file
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
 from ..types import (
     AudioFormat,
+    ChannelMode,
     Emotion,
     Job,
+    JsonFormat,
+    TextFormat,
     TimestampGranularity,
     Transcription,
     TranscriptionFormat,
 )
 
 __all__ = ["AsyncAudio", "AsyncSpeech", "AsyncTranscriptions", "Audio", "Speech", "Transcriptions"]
-
-TextFormat = Literal["text", "srt", "vtt"]
-JsonFormat = Literal["json", "verbose_json"]
-_TEXT_FORMATS = ("text", "srt", "vtt")
 
 
 def _speech_options(
@@ -41,6 +46,8 @@ def _speech_options(
     format: AudioFormat | None,
     response_format: AudioFormat | None,
     emotion: Emotion | None,
+    instructions: str | None,
+    language: str | None,
     stream: bool | None,
     wait: bool,
     extra_headers: Mapping[str, str] | None,
@@ -57,6 +64,8 @@ def _speech_options(
         "speed": speed,
         "format": format or response_format,
         "emotion": emotion,
+        "instructions": instructions,
+        "language": language,
         "stream": stream,
         "async": None if wait else True,
     }
@@ -77,6 +86,10 @@ def _transcription_options(
     model: str | None,
     language: str | None,
     diarization: bool | None,
+    num_speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
+    channels: ChannelMode | None,
     timestamps: TimestampGranularity | None,
     timestamp_granularities: Sequence[TimestampGranularity] | None,
     response_format: TranscriptionFormat | None,
@@ -88,12 +101,16 @@ def _transcription_options(
     timeout: Timeout,
 ) -> RequestOptions:
     if timestamps is None and timestamp_granularities:
-        # the server takes one granularity; word timestamps come inside their segments
+        # the server takes one granularity; word timestamps come with their segments
         timestamps = "word" if "word" in timestamp_granularities else "segment"
     data = {
         "model": model,
         "language": language,
         "diarization": diarization,
+        "num_speakers": num_speakers,
+        "min_speakers": min_speakers,
+        "max_speakers": max_speakers,
+        "channels": channels,
         "timestamps": timestamps,
         "response_format": response_format,
         "prompt": prompt,
@@ -111,21 +128,6 @@ def _transcription_options(
     )
 
 
-def _transcription_result(
-    transcription: Transcription, response_format: TranscriptionFormat | None
-) -> Transcription | str:
-    if response_format in _TEXT_FORMATS:
-        return transcription.render(response_format)
-    return transcription
-
-
-def _parse_transcription(response: httpx.Response, response_format: TranscriptionFormat | None) -> Transcription | str:
-    content_type = response.headers.get("content-type", "")
-    if response_format in _TEXT_FORMATS and not content_type.startswith("application/json"):
-        return response.text  # the server rendered the format itself
-    return _transcription_result(parse_model(response, Transcription), response_format)
-
-
 class Speech(SyncAPIResource):
     """Text to speech."""
 
@@ -140,6 +142,8 @@ class Speech(SyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
@@ -158,6 +162,8 @@ class Speech(SyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: Literal[False],
         extra_headers: Mapping[str, str] | None = None,
@@ -175,6 +181,8 @@ class Speech(SyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
@@ -184,8 +192,9 @@ class Speech(SyncAPIResource):
         """Speak `input` with `voice` (a preset such as `joe`, or a cloned voice id) of `model`.
 
         `speed` 0.5-2.0; `format` (or OpenAI's `response_format`) mp3 (default), wav, ogg, flac, opus, aac or pcm;
-        `emotion` neutral, happy, sad or angry where the model supports it; `stream=True` asks the server for
-        chunked audio (read it with `with_streaming_response`). `wait=False` returns the queued `Job` at once.
+        `emotion` neutral, happy, sad or angry where the model supports it; `instructions` and `language` for
+        models that take them; `stream=True` has the server send the audio as it is synthesised (read it with
+        `with_streaming_response` to get it chunk by chunk). `wait=False` returns the queued `Job` at once.
         """
         options = _speech_options(
             model=model,
@@ -195,6 +204,8 @@ class Speech(SyncAPIResource):
             format=format,
             response_format=response_format,
             emotion=emotion,
+            instructions=instructions,
+            language=language,
             stream=stream,
             wait=wait,
             extra_headers=extra_headers,
@@ -230,6 +241,10 @@ class Transcriptions(SyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TextFormat,
@@ -249,6 +264,10 @@ class Transcriptions(SyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: JsonFormat | None = None,
@@ -268,6 +287,10 @@ class Transcriptions(SyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TranscriptionFormat | None = None,
@@ -286,6 +309,10 @@ class Transcriptions(SyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TranscriptionFormat | None = None,
@@ -298,15 +325,21 @@ class Transcriptions(SyncAPIResource):
     ) -> Transcription | str | Job:
         """Transcribe `file` (a path, bytes or a binary file object) with `model` (server default: whisper-base).
 
-        `language` ISO 639-1 (auto-detected when unset); `diarization=True` labels segments with speakers;
-        `timestamps` "word" or "segment" (or OpenAI's `timestamp_granularities`); `response_format` json or
-        verbose_json return a `Transcription`, text, srt and vtt a `str`. `wait=False` returns the queued `Job`.
+        `language` ISO 639-1 (detected when unset); `diarization=True` labels segments with speakers (hint their
+        number with `num_speakers` or `min_speakers`/`max_speakers`; `channels="split"` transcribes each channel
+        apart); `timestamps` "word" or "segment" (or OpenAI's `timestamp_granularities`). `response_format` json
+        (default), verbose_json or diarized_json return a `Transcription`; text, srt and vtt a `str`.
+        `wait=False` returns the queued `Job` at once.
         """
         options = _transcription_options(
             file=file,
             model=model,
             language=language,
             diarization=diarization,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            channels=channels,
             timestamps=timestamps,
             timestamp_granularities=timestamp_granularities,
             response_format=response_format,
@@ -322,9 +355,9 @@ class Transcriptions(SyncAPIResource):
             job = parse_model(response, Job)
             if not wait:
                 return job
-            job = self._client.jobs._wait_for_success(job.id)
-            return _transcription_result(Transcription.model_validate(job.result or {}), response_format)
-        return _parse_transcription(response, response_format)
+            self._client.jobs._wait_for_success(job.id)
+            return self._client.jobs.transcription(job.id, response_format=response_format)
+        return parse_transcription(response, response_format)
 
 
 class Audio(SyncAPIResource):
@@ -351,6 +384,8 @@ class AsyncSpeech(AsyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
@@ -369,6 +404,8 @@ class AsyncSpeech(AsyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: Literal[False],
         extra_headers: Mapping[str, str] | None = None,
@@ -386,6 +423,8 @@ class AsyncSpeech(AsyncAPIResource):
         format: AudioFormat | None = None,
         response_format: AudioFormat | None = None,
         emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
         stream: bool | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
@@ -401,6 +440,8 @@ class AsyncSpeech(AsyncAPIResource):
             format=format,
             response_format=response_format,
             emotion=emotion,
+            instructions=instructions,
+            language=language,
             stream=stream,
             wait=wait,
             extra_headers=extra_headers,
@@ -435,6 +476,10 @@ class AsyncTranscriptions(AsyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TextFormat,
@@ -454,6 +499,10 @@ class AsyncTranscriptions(AsyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: JsonFormat | None = None,
@@ -473,6 +522,10 @@ class AsyncTranscriptions(AsyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TranscriptionFormat | None = None,
@@ -491,6 +544,10 @@ class AsyncTranscriptions(AsyncAPIResource):
         model: str | None = None,
         language: str | None = None,
         diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
         timestamps: TimestampGranularity | None = None,
         timestamp_granularities: Sequence[TimestampGranularity] | None = None,
         response_format: TranscriptionFormat | None = None,
@@ -507,6 +564,10 @@ class AsyncTranscriptions(AsyncAPIResource):
             model=model,
             language=language,
             diarization=diarization,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            channels=channels,
             timestamps=timestamps,
             timestamp_granularities=timestamp_granularities,
             response_format=response_format,
@@ -522,9 +583,9 @@ class AsyncTranscriptions(AsyncAPIResource):
             job = parse_model(response, Job)
             if not wait:
                 return job
-            job = await self._client.jobs._wait_for_success(job.id)
-            return _transcription_result(Transcription.model_validate(job.result or {}), response_format)
-        return _parse_transcription(response, response_format)
+            await self._client.jobs._wait_for_success(job.id)
+            return await self._client.jobs.transcription(job.id, response_format=response_format)
+        return parse_transcription(response, response_format)
 
 
 class AsyncAudio(AsyncAPIResource):

@@ -6,12 +6,20 @@ import builtins
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import cast
+from typing import cast, overload
 
-from .._base_client import AsyncAPIResource, SyncAPIResource, Timeout, make_options, parse_model, path_param
+from .._base_client import (
+    AsyncAPIResource,
+    SyncAPIResource,
+    Timeout,
+    make_options,
+    parse_model,
+    parse_transcription,
+    path_param,
+)
 from .._exceptions import JobFailedError, JobTimeoutError
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
-from ..types import Job, JobStatus
+from ..types import Job, JobStatus, JsonFormat, TextFormat, Transcription, TranscriptionFormat
 
 __all__ = ["AsyncJobs", "Jobs"]
 
@@ -83,6 +91,46 @@ class Jobs(SyncAPIResource):
         )
         # a `_streaming()` copy returns a StreamedAudioResponse, typed by `with_streaming_response`
         return cast(AudioResponse, self._client.audio_response(self._client.request(options), options))
+
+    @overload
+    def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: TextFormat,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> str: ...
+
+    @overload
+    def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: JsonFormat | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription: ...
+
+    def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: TranscriptionFormat | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription | str:
+        """`GET /v1/jobs/{job_id}/result` of a succeeded speech-to-text job, rendered by the server in
+        `response_format` (default json)."""
+        response_format = response_format or "json"
+        options = make_options(
+            "GET",
+            f"jobs/{path_param(job_id)}/result",
+            params={"response_format": response_format},
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        return parse_transcription(self._client.request(options), response_format)
 
     def wait(
         self,
@@ -157,6 +205,46 @@ class AsyncJobs(AsyncAPIResource):
             stream=self._stream,
         )
         return cast(AudioResponse, self._client.audio_response(await self._client.request(options), options))
+
+    @overload
+    async def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: TextFormat,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> str: ...
+
+    @overload
+    async def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: JsonFormat | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription: ...
+
+    async def transcription(
+        self,
+        job_id: str,
+        *,
+        response_format: TranscriptionFormat | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription | str:
+        """`GET /v1/jobs/{job_id}/result` of a succeeded speech-to-text job, rendered by the server in
+        `response_format` (default json)."""
+        response_format = response_format or "json"
+        options = make_options(
+            "GET",
+            f"jobs/{path_param(job_id)}/result",
+            params={"response_format": response_format},
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        return parse_transcription(await self._client.request(options), response_format)
 
     async def wait(
         self,

@@ -26,6 +26,7 @@ def _clone_options(
     file: FileTypes | None,
     model: str | None,
     language: str | None,
+    wait: bool,
     extra_headers: Mapping[str, str] | None,
     extra_body: Mapping[str, object] | None,
     timeout: Timeout,
@@ -39,7 +40,7 @@ def _clone_options(
     return make_options(
         "POST",
         "voices/clone",
-        data={"name": name, "model": model, "language": language},
+        data={"name": name, "model": model, "language": language, "async": None if wait else True},
         files=parts,
         extra_headers=extra_headers,
         extra_body=extra_body,
@@ -58,13 +59,16 @@ class Voices(SyncAPIResource):
         file: FileTypes | None = None,
         model: str | None = None,
         language: str | None = None,
+        wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
         timeout: Timeout = None,
     ) -> Voice:
         """Clone a voice from reference audio (paths, bytes or binary file objects); use `voice.id` as `voice`.
 
-        `model` defaults to the server's cloning model; `language` is detected when unset.
+        `model` defaults to the best cloning model the server has; `language` is detected when unset.
+        Enrollment runs as a job: `wait=False` returns the voice at once with status `processing` (its `job_id`
+        can be followed with `client.jobs.wait`); the default waits until it is `ready`.
         """
         options = _clone_options(
             name=name,
@@ -72,11 +76,17 @@ class Voices(SyncAPIResource):
             file=file,
             model=model,
             language=language,
+            wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
         )
-        return parse_model(self._client.request(options), Voice)
+        response = self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            self._client.jobs._wait_for_success(voice.job_id)
+            return self.retrieve(voice.id)
+        return voice
 
     def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
         """`GET /v1/voices`: cloned voices in `.data`, model presets in `.presets`."""
@@ -107,6 +117,7 @@ class AsyncVoices(AsyncAPIResource):
         file: FileTypes | None = None,
         model: str | None = None,
         language: str | None = None,
+        wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
         timeout: Timeout = None,
@@ -118,11 +129,17 @@ class AsyncVoices(AsyncAPIResource):
             file=file,
             model=model,
             language=language,
+            wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
         )
-        return parse_model(await self._client.request(options), Voice)
+        response = await self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            await self._client.jobs._wait_for_success(voice.job_id)
+            return await self.retrieve(voice.id)
+        return voice
 
     async def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
         options = make_options("GET", "voices", extra_headers=extra_headers, timeout=timeout)
