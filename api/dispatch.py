@@ -1,24 +1,28 @@
 """Creating, enqueueing and waiting for jobs: the part every job-producing route shares.
 
-Order matters: the job row is committed before the message is sent (a worker must always find its row),
-and the waiter is registered before the message is sent (a fast worker cannot finish unseen).
+Order matters: the job's credits are reserved in the transaction that inserts its row, that transaction is
+committed before the message is sent (a worker must always find its row, and a job the account cannot pay for is
+never enqueued), and the waiter is registered before the message is sent (a fast worker cannot finish unseen).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from api.deps import AppState
-from api.errors import APIError, ServiceUnavailable
-from shared import jobs
-from shared.db.models import Account, Job, new_id
+from api.deps import CALLER_INFO_KEY, AppState, Caller
+from api.errors import APIError, InsufficientCredits, RateLimitExceeded, ServiceUnavailable
+from shared import credits, jobs
+from shared.db.models import Account, IdempotencyKey, Job, new_id
+from shared.pricing import Cost, format_credits
 from shared.queues import TASK_NAMES, queue_name
 from shared.schemas import JobError, JobPublic
 
@@ -38,6 +42,10 @@ def new_job_id() -> str:
     return new_id("job")
 
 
+# Session.info key of the Idempotency-Key row claimed for this request (set by api.idempotency).
+IDEMPOTENCY_INFO_KEY = "s2s.idempotency_key_id"
+
+
 async def create_job(
     session: AsyncSession,
     account: Account,
@@ -45,12 +53,22 @@ async def create_job(
     kind: str,
     model: str,
     request: dict[str, Any],
+    cost: Cost,
     job_id: str | None = None,
     input_key: str | None = None,
 ) -> Job:
+    """Reserve the job's estimated `cost` (see shared.pricing) and insert the job, in one committed transaction.
+
+    Raises 402 insufficient_credits when the balance does not cover the cost, and 429 rate_limit_exceeded when
+    the request's API key already has its maximum of queued and running jobs; then nothing was reserved or
+    inserted. The caller enqueues the returned job.
+    """
+    caller: Caller | None = session.info.get(CALLER_INFO_KEY)
+    account_id = account.id
     job = Job(
         id=job_id or new_job_id(),
-        account_id=account.id,
+        account_id=account_id,
+        api_key_id=caller.api_key_id if caller else None,
         kind=kind,
         model=model,
         state=jobs.QUEUED,
@@ -58,10 +76,55 @@ async def create_job(
         input_key=input_key,
         progress=0.0,
         attempts=0,
+        characters=cost.characters,
+        audio_seconds=cost.audio_seconds,
     )
-    session.add(job)
-    await session.commit()
+    max_jobs = caller.limits.max_concurrent_jobs if caller else None
+    claim_id = session.info.get(IDEMPOTENCY_INFO_KEY)
+
+    def reserve(sync_session: Session) -> None:
+        credits.reserve(sync_session, job, cost.micros, max_concurrent_jobs=max_jobs)
+        if claim_id is not None:  # a retry after a crash finds the job through its Idempotency-Key
+            sync_session.execute(
+                update(IdempotencyKey).where(IdempotencyKey.id == claim_id).values(job_id=job.id),
+                execution_options={"synchronize_session": False},
+            )
+
+    try:
+        await session.run_sync(reserve)
+        await session.commit()
+    except credits.InsufficientCredits as exc:
+        await session.rollback()
+        raise InsufficientCredits(
+            f"This request costs {format_credits(exc.needed)} credits and the account has "
+            f"{format_credits(exc.available)}. Add credits (`s2s credits add ACCOUNT AMOUNT`, or ask the operator), "
+            "or send a shorter input.",
+        ) from exc
+    except credits.ConcurrencyLimitReached as exc:
+        await session.rollback()
+        raise RateLimitExceeded(
+            f"This API key already has {exc.limit} jobs queued or running, its limit. Wait for one to finish "
+            "(GET /v1/jobs) and retry, or ask the operator for a higher concurrency limit.",
+            headers={"Retry-After": "1"},
+        ) from exc
     return job
+
+
+async def create_upload_job(
+    state: AppState, session: AsyncSession, account: Account, *, uploads: list[str], **job: Any
+) -> Job:
+    """`create_job` for a request whose audio is already in the store: refused (402, 429), it deletes it."""
+    try:
+        return await create_job(session, account, **job)
+    except APIError:
+
+        def _discard() -> None:
+            for key in uploads:
+                with contextlib.suppress(Exception):
+                    state.store.delete(key)
+
+        await anyio.to_thread.run_sync(_discard)
+        raise
 
 
 async def enqueue(state: AppState, session: AsyncSession, job: Job) -> None:
@@ -78,8 +141,9 @@ async def enqueue(state: AppState, session: AsyncSession, job: Job) -> None:
         )
     except Exception as exc:
         log.error("could not enqueue job %s: %s", job.id, exc)
-        await session.execute(
-            jobs.fail_stmt(job.id, code="service_unavailable", message="the job queue is unreachable")
+        job_id = job.id
+        await session.run_sync(
+            lambda s: jobs.apply_fail(s, job_id, code="service_unavailable", message="the job queue is unreachable")
         )
         await session.commit()
         raise ServiceUnavailable("The job queue (Redis) is unreachable; try again shortly.") from exc

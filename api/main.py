@@ -11,17 +11,20 @@ from contextlib import asynccontextmanager
 
 import anyio
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware, IdempotentReplay, account_idempotency, replay_handler
 from api.middleware import RequestContextMiddleware
-from api.routes import health, jobs, models, speech, transcriptions, voices
+from api.ratelimit import RateLimitHeadersMiddleware
+from api.routes import account, admin, health, jobs, models, speech, transcriptions, usage, voices
 from api.waiter import JobWaiter
 from shared.config import Settings, get_settings
 from shared.db.migrate import upgrade
 from shared.db.session import make_async_engine, make_async_sessionmaker
 from shared.queues import make_producer
+from shared.ratelimit import RateLimiter
 from shared.storage import make_store
 
 log = logging.getLogger("api")
@@ -29,8 +32,12 @@ log = logging.getLogger("api")
 DESCRIPTION = """
 Text to speech, voice cloning and speech to text with diarization and timestamps, behind one REST API.
 
-Every `/v1` route needs `Authorization: Bearer <API key>`. Errors always come as
-`{"error": {"code", "message", "param", "request_id"}}`.
+Every `/v1` route needs `Authorization: Bearer <API key>` (the `/v1/admin` routes: the server's admin token).
+Errors always come as `{"error": {"code", "message", "param", "request_id"}}`.
+
+Jobs cost credits (prices in `GET /v1/models`); a request the balance cannot cover gets 402. Each key has a
+requests-per-minute and a concurrent-jobs limit (429 with `Retry-After`; `X-RateLimit-*` headers on every response).
+Send `Idempotency-Key` on a POST to make retrying it safe.
 """
 
 
@@ -55,6 +62,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             redis=redis_client,
             waiter=waiter,
             producer=producer,
+            limiter=RateLimiter(redis_client),
         )
         try:
             yield
@@ -72,7 +80,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         separate_input_output_schemas=False,
     )
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, replay_handler)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.limits.max_upload_bytes)
-    for module in (speech, transcriptions, voices, jobs, models, health):
+    # every API-key route: an Idempotency-Key on a POST is honoured (the admin router does the same for itself)
+    for module in (speech, transcriptions, voices, jobs, models, account, usage):
+        app.include_router(module.router, dependencies=[Depends(account_idempotency)])
+    for module in (admin, health):
         app.include_router(module.router)
     return app

@@ -36,6 +36,7 @@ def running_platform(models: str = "piper,whisper-base") -> Iterator[Platform]:
     from shared.config import get_settings
     from shared.db.migrate import upgrade
     from shared.db.session import session_scope
+    from shared.pricing import to_micros
 
     with tempfile.TemporaryDirectory(prefix="s2s-bench-") as tmp:
         root = Path(tmp)
@@ -54,7 +55,7 @@ def running_platform(models: str = "piper,whisper-base") -> Iterator[Platform]:
             url = get_settings().sync_database_url
             upgrade(url)
             with session_scope(url) as session:
-                key = create_key(session, get_or_create_account(session, "bench"))
+                key = create_key(session, get_or_create_account(session, "bench", initial_credits=to_micros(1_000_000)))
             worker = start_worker(env, models, root / "logs")
             api, base = start_api(env, root / "logs")
             try:

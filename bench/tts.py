@@ -33,8 +33,7 @@ STREAM_TEXT = (
     "deployed, and what they cost. Our first guest has run them in production for years. Let us begin."
 )
 SPOKEN = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet forest."
-REFERENCES = ["jfk.flac", "leopard_test_en.wav", "leopard_test_de.wav", "leopard_test_es.wav",
-              "leopard_test_fr.wav"]
+REFERENCES = ["jfk.flac", "leopard_test_en.wav", "leopard_test_de.wav", "leopard_test_es.wav", "leopard_test_fr.wav"]
 FORMATS = ["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
 
 
@@ -59,13 +58,15 @@ def main() -> None:
 
         formats = {}
         for fmt in FORMATS:
+
             def direct(fmt: str = fmt) -> bytes:
                 samples = np.concatenate(list(synthesize_pieces(engine, TEXT, voice="joe")))
                 return audio.encode(samples, engine.sample_rate, fmt)
 
             def platform(fmt: str = fmt) -> bytes:
-                r = client.post("/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": TEXT,
-                                                          "format": fmt})
+                r = client.post(
+                    "/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": TEXT, "format": fmt}
+                )
                 r.raise_for_status()
                 return r.content
 
@@ -93,36 +94,51 @@ def main() -> None:
             firsts, fulls = [], []
             for _ in range(args.runs):
                 t0 = time.perf_counter()
-                with client.stream("POST", "/v1/audio/speech", json={
-                        "model": "piper", "voice": "joe", "input": STREAM_TEXT, "format": fmt, "stream": True}) as r:
+                with client.stream(
+                    "POST",
+                    "/v1/audio/speech",
+                    json={"model": "piper", "voice": "joe", "input": STREAM_TEXT, "format": fmt, "stream": True},
+                ) as r:
                     first = None
                     for chunk in r.iter_raw():
                         if chunk and first is None:
                             first = time.perf_counter() - t0
                 firsts.append(first or float("nan"))
                 t0 = time.perf_counter()
-                client.post("/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": STREAM_TEXT,
-                                                      "format": fmt}).raise_for_status()
+                client.post(
+                    "/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": STREAM_TEXT, "format": fmt}
+                ).raise_for_status()
                 fulls.append(time.perf_counter() - t0)
-            ttfa[fmt] = {"first_audio_ms": round(median(firsts) * 1000, 1),
-                         "full_response_ms": round(median(fulls) * 1000, 1)}
+            ttfa[fmt] = {
+                "first_audio_ms": round(median(firsts) * 1000, 1),
+                "full_response_ms": round(median(fulls) * 1000, 1),
+            }
             print("ttfa", fmt, ttfa[fmt], flush=True)
 
         clones = []
-        base = client.post("/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": SPOKEN,
-                                                     "format": "wav"}).content
+        base = client.post(
+            "/v1/audio/speech", json={"model": "piper", "voice": "joe", "input": SPOKEN, "format": "wav"}
+        ).content
         base_samples = audio.decode(io.BytesIO(base), sample_rate=16000)
         for clip in REFERENCES:
             path = TESTDATA / clip
-            voice = client.post("/v1/voices/clone", files={"file": (clip, path.read_bytes())},
-                                data={"name": clip, "model": "piper"}).json()
-            speech = client.post("/v1/audio/speech", json={"model": "piper", "voice": voice["id"], "input": SPOKEN,
-                                                           "format": "wav"}).content
+            voice = client.post(
+                "/v1/voices/clone", files={"file": (clip, path.read_bytes())}, data={"name": clip, "model": "piper"}
+            ).json()
+            speech = client.post(
+                "/v1/audio/speech", json={"model": "piper", "voice": voice["id"], "input": SPOKEN, "format": "wav"}
+            ).content
             reference = embed(audio.decode(path, sample_rate=16000), 16000)
             cloned = float(embed(audio.decode(io.BytesIO(speech), sample_rate=16000), 16000) @ reference)
             plain = float(embed(base_samples, 16000) @ reference)
-            clones.append({"reference": clip, "cloned_similarity": round(cloned, 4),
-                           "base_similarity": round(plain, 4), "closer": cloned > plain})
+            clones.append(
+                {
+                    "reference": clip,
+                    "cloned_similarity": round(cloned, 4),
+                    "base_similarity": round(plain, 4),
+                    "closer": cloned > plain,
+                }
+            )
             print("clone", clones[-1], flush=True)
         client.close()
 
@@ -135,8 +151,17 @@ def main() -> None:
     print(f"\n{'reference':24} {'cloned':>7} {'base':>7}")
     for row in clones:
         print(f"{row['reference']:24} {row['cloned_similarity']:7.3f} {row['base_similarity']:7.3f}")
-    path = write_result("tts", {"runs": args.runs, "target_ratio": 1.05, "target_first_audio_ms": 250,
-                                "formats": formats, "time_to_first_audio": ttfa, "clone_similarity": clones})
+    path = write_result(
+        "tts",
+        {
+            "runs": args.runs,
+            "target_ratio": 1.05,
+            "target_first_audio_ms": 250,
+            "formats": formats,
+            "time_to_first_audio": ttfa,
+            "clone_similarity": clones,
+        },
+    )
     print(f"written to {path}")
 
 

@@ -99,9 +99,18 @@ MODELS: dict[str, ModelSpec] = {
             family="fish_speech",
             description="State-of-the-art multilingual TTS (Fish Speech 1.5)",
             can_clone=True,
-            emotions=True,
-            required_files=("config.json", "model.pth", "firefly-gan-vq-fsq-8x1024-21hz-generator.pth"),
-            install_hint="pip install -e '.[fish-speech]' and `s2s models install fish-speech-v1.5 --from DIR`.",
+            emotions=False,
+            required_files=(
+                "config.json",
+                "model.pth",
+                "tokenizer.tiktoken",
+                "firefly-gan-vq-fsq-8x1024-21hz-generator.pth",
+            ),
+            install_hint=(
+                "Copy the published fish-speech-1.5 folder (config.json, model.pth, tokenizer.tiktoken, "
+                "special_tokens.json, firefly-gan-vq-fsq-8x1024-21hz-generator.pth) with "
+                "`s2s models install fish-speech-v1.5 --from DIR`, and pip install -e '.[fish-speech]'."
+            ),
             extra="fish-speech",
             price_per_1k_chars=15.0,
             clone_price=100.0,
@@ -112,8 +121,14 @@ MODELS: dict[str, ModelSpec] = {
             family="orpheus",
             description="Expressive Llama-based TTS (Orpheus 3B)",
             emotions=True,
-            required_files=("config.json", "model.safetensors", "snac/config.json", "snac/pytorch_model.bin"),
-            install_hint="pip install -e '.[orpheus]' and `s2s models install orpheus-3b --from DIR`.",
+            voices=("tara", "leah", "jess", "leo", "dan", "mia", "zac", "zoe"),
+            required_files=("config.json", "tokenizer.json", "snac/config.json", "snac/pytorch_model.bin"),
+            install_hint=(
+                "Put the published Orpheus model folder (config.json, model*.safetensors, tokenizer.json, "
+                "tokenizer_config.json) and the SNAC 24 kHz decoder in its snac/ subfolder (config.json, "
+                "pytorch_model.bin) in DIR, run `s2s models install orpheus-3b --from DIR`, and "
+                "pip install -e '.[orpheus]'."
+            ),
             extra="orpheus",
             price_per_1k_chars=15.0,
         ),
@@ -124,7 +139,11 @@ MODELS: dict[str, ModelSpec] = {
             description="Fast voice cloning and conversion (OpenVoice V2)",
             can_clone=True,
             required_files=("converter/config.json", "converter/checkpoint.pth"),
-            install_hint="pip install -e '.[openvoice]' and `s2s models install openvoice-v2 --from DIR`.",
+            install_hint=(
+                "Put OpenVoice V2's converter folder (checkpoints_v2/converter: config.json, checkpoint.pth) in "
+                "DIR/converter, run `s2s models install openvoice-v2 --from DIR`, and `s2s models install piper` "
+                "for the base voice (pip install -e '.[openvoice]')."
+            ),
             extra="openvoice",
             price_per_1k_chars=10.0,
             clone_price=50.0,
@@ -136,7 +155,11 @@ MODELS: dict[str, ModelSpec] = {
             description="Versatile multilingual TTS with cloning (Coqui XTTS v2)",
             can_clone=True,
             required_files=("config.json", "model.pth", "vocab.json"),
-            install_hint="pip install -e '.[xtts]' and `s2s models install xtts-v2 --from DIR`.",
+            install_hint=(
+                "Copy the published XTTS-v2 folder (config.json, model.pth, vocab.json; speakers_xtts.pth for the "
+                "preset voices) with `s2s models install xtts-v2 --from DIR`, and pip install -e '.[xtts]' "
+                "(coqui-tts, which also needs a torchaudio build that loads beside the installed torch)."
+            ),
             extra="xtts",
             price_per_1k_chars=10.0,
             clone_price=50.0,

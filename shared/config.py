@@ -6,6 +6,7 @@ This is the only module that reads the environment.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -65,6 +66,26 @@ class CelerySettings(BaseModel):
     """A job redelivered after a worker crash is failed after this many starts."""
 
 
+class CreditSettings(BaseModel):
+    """Credits: what new accounts start with."""
+
+    default_grant: Decimal = Field(default=Decimal(10), ge=0, decimal_places=6)
+    """Credits granted (a ledger `grant` row) to each new account, unless its creator says otherwise; 0 for none."""
+    local_account_credits: Decimal = Field(default=Decimal(1_000_000), ge=0, decimal_places=6)
+    """`s2s run` tops its local account up to this balance on start, so the printed key always works."""
+
+
+class RateLimitSettings(BaseModel):
+    """Per-API-key limits; each account may override them, and each key may override its account's."""
+
+    requests_per_minute: int = Field(default=600, ge=0)
+    """Requests per minute per key (a token bucket in Redis: bursts up to this many); 0 means unlimited."""
+    max_concurrent_jobs: int = Field(default=16, ge=0)
+    """Queued plus running jobs per key; a new job beyond it gets 429; 0 means unlimited."""
+    unauthenticated_requests_per_minute: int = Field(default=300, ge=0)
+    """Requests per minute per client address that carry no valid API key; 0 means unlimited."""
+
+
 class Settings(BaseSettings):
     """Configuration of the API, the workers and the CLI."""
 
@@ -115,6 +136,8 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
+    credits: CreditSettings = Field(default_factory=CreditSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

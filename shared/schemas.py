@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -181,3 +183,150 @@ class ModelList(BaseModel):
 class HealthPublic(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+# --- accounts, keys, credits and usage ------------------------------------------------------------------
+# Credit amounts are numbers of credits with at most 6 decimal places (stored as exact micro-credits).
+class RateLimitsPublic(BaseModel):
+    requests_per_minute: int = Field(
+        description="Requests per minute (a bucket of this many refills each minute); 0 is unlimited."
+    )
+    max_concurrent_jobs: int = Field(description="Queued plus running jobs at once; 0 is unlimited.")
+
+
+class ApiKeyPublic(BaseModel):
+    id: str
+    object: Literal["api_key"] = "api_key"
+    account_id: str
+    name: str
+    prefix: str = Field(
+        description="The key's visible part: keys look like `s2s-<prefix>-<secret>`. The secret is never shown again."
+    )
+    created_at: datetime
+    revoked_at: datetime | None = None
+    requests_per_minute: int | None = Field(
+        default=None, description="This key's override; null inherits the account's."
+    )
+    max_concurrent_jobs: int | None = Field(
+        default=None, description="This key's override; null inherits the account's."
+    )
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="The API key. Shown only in this response; store it safely.")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200, description="A label for the key.")
+    requests_per_minute: int | None = Field(default=None, ge=0, description="Override of the account's limit.")
+    max_concurrent_jobs: int | None = Field(default=None, ge=0, description="Override of the account's limit.")
+
+
+class ApiKeyList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ApiKeyPublic]
+
+
+class AccountPublic(BaseModel):
+    """The caller's account, as `GET /v1/account` shows it."""
+
+    id: str
+    object: Literal["account"] = "account"
+    name: str
+    balance: float = Field(description="Credits available for new jobs.")
+    reserved: float = Field(description="Credits held by queued and running jobs (settled when they end).")
+    active_jobs: int = Field(description="This key's queued and running jobs.")
+    limits: RateLimitsPublic = Field(description="The limits of the key making this request.")
+    key: ApiKeyPublic = Field(description="The key making this request.")
+    created_at: datetime
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Unique account name.")
+    credits: Decimal | None = Field(
+        default=None, ge=0, description="Initial credits; default: the server's CREDITS__DEFAULT_GRANT."
+    )
+    requests_per_minute: int | None = Field(
+        default=None, ge=0, description="Default for its keys; null: server default."
+    )
+    max_concurrent_jobs: int | None = Field(
+        default=None, ge=0, description="Default for its keys; null: server default."
+    )
+
+
+class AccountAdminPublic(BaseModel):
+    id: str
+    object: Literal["account"] = "account"
+    name: str
+    balance: float
+    reserved: float
+    requests_per_minute: int | None = Field(description="Default for its keys; null: the server default.")
+    max_concurrent_jobs: int | None = Field(description="Default for its keys; null: the server default.")
+    active_keys: int
+    created_at: datetime
+
+
+class AccountAdminList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[AccountAdminPublic]
+
+
+class CreditsAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(description="Credits to add; negative takes credits back (never below zero).")
+    note: str = Field(default="", max_length=500, description="Why, for the ledger.")
+
+
+class LedgerEntryPublic(BaseModel):
+    id: int
+    object: Literal["ledger_entry"] = "ledger_entry"
+    account_id: str
+    job_id: str | None
+    amount: float = Field(description="Signed credits.")
+    reason: Literal["grant", "adjust", "reserve", "release", "charge", "refund"]
+    note: str
+    created_at: datetime
+
+
+class CreditsAdded(BaseModel):
+    account: AccountAdminPublic
+    entry: LedgerEntryPublic
+
+
+class LedgerList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[LedgerEntryPublic]
+    balance: float
+    ledger_sum: float = Field(description="Sum of every entry of the account; always equals `balance`.")
+
+
+class UsageDay(BaseModel):
+    date: date_
+    model: str
+    kind: Literal["tts", "stt", "clone"]
+    requests: int = Field(description="Jobs created.")
+    succeeded: int = Field(description="Jobs that succeeded (the billed ones).")
+    characters: int = Field(description="Characters synthesized by succeeded jobs.")
+    audio_seconds: float = Field(description="Seconds of audio transcribed by succeeded jobs.")
+    credits: float = Field(description="Credits charged.")
+
+
+class UsageTotals(BaseModel):
+    requests: int
+    succeeded: int
+    characters: int
+    audio_seconds: float
+    credits: float
+
+
+class UsagePublic(BaseModel):
+    object: Literal["usage"] = "usage"
+    start: date_ = Field(description="First day (UTC), inclusive.")
+    end: date_ = Field(description="Last day (UTC), inclusive.")
+    data: list[UsageDay] = Field(description="One row per day and model, oldest first.")
+    totals: UsageTotals

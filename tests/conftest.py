@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from shared.config import Settings, get_settings
+from tests.accounts import key_with_credits
 from tests.services import (
     TESTDATA,
     Proc,
@@ -159,6 +160,49 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
+def pg_env(platform_env: dict[str, str], postgres_url: str, redis_url: str) -> dict[str, str]:
+    """The test platform on PostgreSQL; its own Redis database, so its worker and the SQLite one never take
+    each other's jobs."""
+    return {**platform_env, "DATABASE_URL": postgres_url, "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"}
+
+
+@pytest.fixture(scope="session")
+def pg_worker(pg_env: dict[str, str], session_dir: Path) -> Iterator[Proc]:
+    from shared.db.migrate import upgrade
+
+    upgrade(pg_env["DATABASE_URL"])
+    proc = start_worker(pg_env, "piper", session_dir / "logs", name="worker-pg")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def pg_client(pg_env: dict[str, str], pg_worker: Proc) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process on PostgreSQL (psycopg async), with a worker on the same database."""
+    from api.main import create_app
+
+    settings = Settings(database_url=pg_env["DATABASE_URL"], redis_url=pg_env["REDIS_URL"])
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pg", timeout=300) as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+async def idle_client(platform_env: dict[str, str], redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on the test database and a Redis database no worker listens to: its jobs stay queued."""
+    from api.main import create_app
+
+    settings = Settings(redis_url=redis_url.rsplit("/", 1)[0] + "/7")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://idle", timeout=120) as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
 def live_api(platform_env: dict[str, str], worker: Proc, session_dir: Path) -> Iterator[str]:
     """The API as a real uvicorn server (for the openai SDK and raw HTTP clients)."""
     proc, base = start_api(platform_env, session_dir / "logs")
@@ -168,12 +212,8 @@ def live_api(platform_env: dict[str, str], worker: Proc, session_dir: Path) -> I
 
 @pytest.fixture(scope="session")
 def make_key(settings: Settings) -> Callable[[str], str]:
-    from shared.accounts import create_key, get_or_create_account
-    from shared.db.session import session_scope
-
     def _make(account: str = "tester") -> str:
-        with session_scope(settings.sync_database_url) as session:
-            return create_key(session, get_or_create_account(session, account))
+        return key_with_credits(settings.sync_database_url, account)
 
     return _make
 

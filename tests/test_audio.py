@@ -30,9 +30,12 @@ def test_encode_roundtrip(fmt: str) -> None:
     assert abs(peak - 220) < 5
 
 
-def test_pcm_is_raw_int16() -> None:
+def test_pcm_is_raw_int16_at_24khz() -> None:
     data = audio.encode(tone(1.0), 22050, "pcm")
-    assert len(data) == 22050 * 2
+    assert len(data) == 24000 * 2  # OpenAI's pcm: 24 kHz, 16-bit, mono
+    samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32767
+    peak = np.argmax(np.abs(np.fft.rfft(samples))) * 24000 / samples.size
+    assert abs(peak - 220) < 5
 
 
 def test_streaming_encoders_produce_decodable_output() -> None:

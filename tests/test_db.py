@@ -28,7 +28,21 @@ def test_migrations_create_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"accounts", "api_keys", "jobs", "voices", "alembic_version"} <= tables
+    assert {"accounts", "api_keys", "jobs", "voices", "credit_ledger", "idempotency_keys", "alembic_version"} <= tables
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    """Alembic's autogenerate finds nothing to add: the migrations build exactly the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from shared.db.models import Base
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
 
 
 def test_keys_are_stored_hashed(db_url: str) -> None:
@@ -56,11 +70,11 @@ def test_job_lifecycle_and_guards(db_url: str) -> None:
     with session_scope(db_url) as session:
         claim = jobs.claim(session, job_id, max_attempts=3)
         assert claim.reason == "claimed" and claim.job is not None and claim.job.attempts == 1
-        assert jobs.transition(session, jobs.succeed_stmt(job_id, result={"a": 1}, output_key="k", content_type="x"))
+        assert jobs.succeed(session, job_id, result={"a": 1}, output_key="k", content_type="x")
         # a duplicate delivery cannot run or finish it again
         assert jobs.claim(session, job_id, max_attempts=3).reason == "terminal"
-        assert not jobs.transition(session, jobs.fail_stmt(job_id, code="x", message="late failure"))
-        assert not jobs.transition(session, jobs.cancel_stmt(job_id))
+        assert not jobs.fail(session, job_id, code="x", message="late failure")
+        assert not jobs.cancel(session, job_id)
         job = session.get(Job, job_id)
         assert job is not None and job.state == "succeeded" and job.result == {"a": 1} and job.progress == 1.0
 
@@ -76,11 +90,25 @@ def test_redelivered_job_is_reclaimed_until_attempts_run_out(db_url: str) -> Non
         assert outcome.job is not None and outcome.job.state == "failed" and outcome.job.error_code == "worker_lost"
 
 
+def test_terminal_transitions_cannot_skip_settlement(db_url: str) -> None:
+    job_id = _new_job(db_url)
+    with session_scope(db_url) as session:
+        for stmt in (
+            jobs.succeed_stmt(job_id, result={}, output_key=None, content_type=None),
+            jobs.fail_stmt(job_id, code="x", message="y"),
+            jobs.cancel_stmt(job_id),
+        ):
+            with pytest.raises(ValueError, match="settles credits"):
+                jobs.transition(session, stmt)
+        assert jobs.transition(session, jobs.claim_stmt(job_id, 3))
+        assert jobs.transition(session, jobs.progress_stmt(job_id, 0.5))
+
+
 def test_cancel_wins_over_a_late_finish(db_url: str) -> None:
     job_id = _new_job(db_url)
     with session_scope(db_url) as session:
         jobs.claim(session, job_id, max_attempts=3)
-        assert jobs.transition(session, jobs.cancel_stmt(job_id))
-        assert not jobs.transition(session, jobs.succeed_stmt(job_id, result={}, output_key=None, content_type=None))
+        assert jobs.cancel(session, job_id)
+        assert not jobs.succeed(session, job_id, result={}, output_key=None, content_type=None)
         job = session.get(Job, job_id)
         assert job is not None and job.state == "canceled"

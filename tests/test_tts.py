@@ -103,7 +103,8 @@ def test_pieces_are_faded_at_every_join(model_dir: Path) -> None:
 
     pieces = split_text("Mr. Smith went to Washington, D.C. yesterday. " * 3 + "The end!")
     assert [p.text for p in pieces] == ["Mr. Smith went to Washington,", "D.C. yesterday."] + [
-        "Mr. Smith went to Washington, D.C. yesterday."] * 2 + ["The end!"]
+        "Mr. Smith went to Washington, D.C. yesterday."
+    ] * 2 + ["The end!"]
     assert [p.pause for p in pieces[:-1]] == [0.12, 0.28, 0.28, 0.28]
     # a long first sentence is cut at its first clause, so streaming starts early
     first = split_text("When the first piece of a long sentence is ready, the stream starts, and the rest follows.")

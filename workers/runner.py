@@ -329,11 +329,8 @@ def run_job(ctx: WorkerContext, job_id: str) -> str:
     if outcome.result is not None:
         outcome.result.setdefault("processing_seconds", round(time.perf_counter() - started, 3))
     with ctx.session() as session:
-        done = jobs.transition(
-            session,
-            jobs.succeed_stmt(
-                job_id, result=outcome.result, output_key=outcome.output_key, content_type=outcome.content_type
-            ),
+        done = jobs.succeed(  # settles credits in the same transaction
+            session, job_id, result=outcome.result, output_key=outcome.output_key, content_type=outcome.content_type
         )
     if not done:  # canceled while running: the output is not wanted
         if outcome.output_key:
@@ -347,7 +344,7 @@ def run_job(ctx: WorkerContext, job_id: str) -> str:
 
 def _finish_failed(ctx: WorkerContext, job_id: str, code: str, message: str) -> str:
     with ctx.session() as session:
-        jobs.transition(session, jobs.fail_stmt(job_id, code=code, message=message))
+        jobs.fail(session, job_id, code=code, message=message)  # refunds in the same transaction
     ctx.publish(job_id, jobs.FAILED)
     publish_stream_item(ctx.redis, job_id, {"type": "done", "state": jobs.FAILED})
     return jobs.FAILED

@@ -124,6 +124,7 @@ def synthesize_pieces(
 ) -> Iterator[np.ndarray]:
     """Yield the whole utterance as float32 chunks: each piece (trimmed, faded) followed by its pause."""
     rate = int(engine.sample_rate)
+    pause_scale = 1.0 / max(float(options.get("speed") or 1.0), 1e-3)  # pauses follow the speaking rate
     pieces = split_text(text)
     total = sum(len(p.text) for p in pieces) or 1
     done = 0
@@ -137,4 +138,4 @@ def synthesize_pieces(
         if on_progress:
             on_progress(min(0.99, done / total))
         if index + 1 < len(pieces):
-            yield np.zeros(int(piece.pause * rate), dtype=np.float32)
+            yield np.zeros(int(piece.pause * pause_scale * rate), dtype=np.float32)

@@ -155,6 +155,12 @@ def transcribe_file(
         backend = diarizer.name
     for i, segment in enumerate(segments):
         segment.id = i
+        # Whisper's 20 ms timestamp grid can overshoot the end of the audio a little
+        segment.end = min(segment.end, round(duration, 3))
+        segment.start = min(segment.start, segment.end)
+        for word in segment.words or []:
+            word.end = min(word.end, round(duration, 3))
+            word.start = min(word.start, word.end)
         if not request.words:
             segment.words = None
     first = passes[0].info or TranscriptionInfo(

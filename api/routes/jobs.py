@@ -108,7 +108,7 @@ async def get_job_result(
 @router.delete(
     "/{job_id}",
     operation_id="jobs-cancel",
-    summary="Cancel a queued or running job",
+    summary="Cancel a queued or running job (its reserved credits are refunded)",
     response_model=JobPublic,
     responses={404: {"model": ErrorResponse}},
 )
@@ -116,9 +116,9 @@ async def cancel_job(
     job_id: str, request: Request, account: AccountDep, session: SessionDep, state: StateDep
 ) -> JobPublic:
     job = await _own_job(session, account, job_id)
-    result = await session.execute(jobs.cancel_stmt(job.id))
+    canceled = await session.run_sync(lambda s: jobs.apply_cancel(s, job_id))  # refunds in the same transaction
     await session.commit()
-    if result.rowcount:  # type: ignore[attr-defined]
+    if canceled:
         with contextlib.suppress(Exception):  # waiters also poll the row
             await state.redis.publish(JOB_EVENTS_CHANNEL, encode_event(job.id, jobs.CANCELED))
     fresh = await load_job(session, job.id)

@@ -18,6 +18,7 @@ from api.validation import clean_text, require_model
 from api.voices import resolve_voice
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
+from shared.pricing import tts_cost
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -73,7 +74,7 @@ async def create_speech(
         "language": body.language or voice.language,
         "stream": body.stream,
     }
-    job = await create_job(session, account, kind="tts", model=spec.id, request=payload)
+    job = await create_job(session, account, kind="tts", model=spec.id, request=payload, cost=tts_cost(spec, text))
     fmt = OUTPUT_FORMATS[body.format]
     if body.stream:
         pubsub = await subscribe_and_enqueue(state, session, job)

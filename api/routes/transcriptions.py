@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
-from api.dispatch import accepted, create_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
+from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest
 from api.streaming import SSE_HEADERS, JobStreamTimeout, error_event, final_job, relay, sse, subscribe_and_enqueue
 from api.validation import check_language, require_model
@@ -18,6 +18,7 @@ from shared import audio, jobs
 from shared.catalog import DEFAULT_STT_MODEL
 from shared.config import Settings
 from shared.db.models import Job
+from shared.pricing import stt_cost
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionPublic
 from shared.storage import input_key
 from shared.transcripts import render, to_json
@@ -151,7 +152,19 @@ async def create_transcription(
         "filename": file.filename,
         "audio_duration": info.duration,
     }
-    job = await create_job(session, account, kind="stt", model=spec.id, request=payload, job_id=job_id, input_key=key)
+    cost = stt_cost(spec, info.duration)
+    job = await create_upload_job(
+        state,
+        session,
+        account,
+        uploads=[key],
+        kind="stt",
+        model=spec.id,
+        request=payload,
+        job_id=job_id,
+        input_key=key,
+        cost=cost,
+    )
     budget = sync_budget(settings, info.duration)
     if stream:
         pubsub = await subscribe_and_enqueue(state, session, job)

@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
-from api.dispatch import create_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
+from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest, VoiceNotFound
 from api.validation import check_language, require_model
 from api.voices import aliases_for, default_clone_model, presets
 from shared import audio, jobs
 from shared.catalog import MODELS, is_installed
 from shared.db.models import Account, Job, Voice, new_id
+from shared.pricing import clone_cost
 from shared.schemas import ErrorResponse, PresetVoice, VoiceDeleted, VoiceList, VoicePublic
 from shared.storage import input_key
 
@@ -113,14 +114,17 @@ async def clone_voice(
         id=new_id("voice"), account_id=account.id, name=name, model=spec.id, language=lang, status="processing"
     )
     session.add(voice)
-    job = await create_job(
+    job = await create_upload_job(
+        state,
         session,
         account,
+        uploads=keys,
         kind="clone",
         model=spec.id,
         job_id=job_id,
         request={"voice_id": voice.id, "input_keys": keys, "language": lang, "name": name},
         input_key=keys[0],
+        cost=clone_cost(spec),
     )
     job, finished = await submit_and_wait(
         state, session, job, wait=not wants_async(request, async_), timeout=settings.limits.sync_wait_seconds

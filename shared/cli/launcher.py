@@ -24,13 +24,14 @@ import redis
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
-from shared.accounts import create_key, get_or_create_account
+from shared.accounts import create_key, get_or_create_account, top_up
 from shared.catalog import installed_models, piper_voices
 from shared.config import Settings
 from shared.db.migrate import upgrade
-from shared.db.models import ApiKey
+from shared.db.models import Account, ApiKey
 from shared.db.session import session_scope
 from shared.model_store import bundled_available, bundled_models, install_bundled
+from shared.pricing import to_micros
 from shared.queues import queues_for_models
 from shared.security import generate_token, key_matches, parse_prefix
 
@@ -197,16 +198,24 @@ def start_redis(launcher: Launcher) -> str:
 
 
 def local_api_key(settings: Settings) -> str:
-    """The local account's key, kept in data_dir (0600) so every `make run` prints a working key."""
+    """The local account's key, kept in data_dir (0600) so every `make run` prints a working key.
+
+    The local account is topped up to CREDITS__LOCAL_ACCOUNT_CREDITS on every start, so the key never runs dry.
+    """
     path = settings.resolved_data_dir / "local-api-key"
+    target = to_micros(settings.credits.local_account_credits)
     with session_scope(settings.sync_database_url) as session:
         if path.is_file():
             key = path.read_text().strip()
             prefix = parse_prefix(key)
             row = session.query(ApiKey).filter(ApiKey.prefix == prefix).one_or_none() if prefix else None
             if row is not None and row.revoked_at is None and key_matches(key, row.key_hash):
+                account = session.get(Account, row.account_id)
+                assert account is not None
+                top_up(session, account, target, note="s2s run: local account top-up")
                 return key
         account = get_or_create_account(session, LOCAL_ACCOUNT)
+        top_up(session, account, target, note="s2s run: local account top-up")
         key = create_key(session, account, name="local (s2s run)")
     path.write_text(key + "\n")
     path.chmod(0o600)

@@ -1,4 +1,4 @@
-"""The `s2s` command line: run the platform, manage keys and models.
+"""The `s2s` command line: run the platform; manage accounts, credits, keys and models.
 
 Server commands import the API or workers only inside the command that needs them, so `s2s --help`
 stays fast.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,10 +20,17 @@ from shared.catalog import MODELS, is_installed
 from shared.cli import client as client_commands
 from shared.config import get_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 app = typer.Typer(help="Speech to Speech AI: server, workers and administration.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (server-side: talks to the database directly).", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
 models_app = typer.Typer(help="Model weights under MODEL_DIR.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(credits_app, name="credits")
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
@@ -113,23 +121,179 @@ def worker(
     )
 
 
-@keys_app.command("create")
-def keys_create(
-    account: Annotated[str, typer.Option(help="Account name (created if missing).")] = "local",
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-) -> None:
-    """Create an API key; the key is printed once, on the last line."""
-    from shared.accounts import create_key, get_or_create_account
+def _admin_session() -> AbstractContextManager[Session]:
+    """A session on the server's database (migrated first), committed when the command succeeds."""
     from shared.db.migrate import upgrade
     from shared.db.session import session_scope
 
     settings = get_settings()
     upgrade(settings.sync_database_url)
-    with session_scope(settings.sync_database_url) as session:
-        acct = get_or_create_account(session, account)
-        key = create_key(session, acct, name=name)
-    err.print(f"Created a key for account '{account}'. It is shown only now; store it safely.")
+    return session_scope(settings.sync_database_url)
+
+
+def _credits_arg(value: str, what: str) -> int:
+    from shared.pricing import to_micros
+
+    try:
+        return to_micros(value)
+    except ValueError as exc:
+        err.print(f"[red]Invalid {what}:[/] {exc}.")
+        raise typer.Exit(2) from exc
+
+
+def _limit(value: int | None) -> str:
+    return "default" if value is None else ("unlimited" if value == 0 else str(value))
+
+
+RpmOption = Annotated[
+    int | None, typer.Option("--rpm", min=0, help="Requests per minute (0: unlimited; default: inherited).")
+]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option("--concurrency", min=0, help="Concurrent jobs (0: unlimited; default: inherited).")
+]
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Argument(help="Unique account name.")],
+    credits: Annotated[str | None, typer.Option(help="Initial credits (default: CREDITS__DEFAULT_GRANT).")] = None,
+    rpm: RpmOption = None,
+    concurrency: ConcurrencyOption = None,
+) -> None:
+    """Create an account (its initial credits are a ledger grant)."""
+    from shared.accounts import AccountExists, create_account
+    from shared.credits import balance_of
+    from shared.pricing import format_credits
+
+    settings = get_settings()
+    initial = _credits_arg(credits if credits is not None else str(settings.credits.default_grant), "credits")
+    try:
+        with _admin_session() as session:
+            account = create_account(
+                session, name, initial_credits=initial, requests_per_minute=rpm, max_concurrent_jobs=concurrency
+            )
+            account_id, balance = account.id, balance_of(session, account.id)
+    except AccountExists as exc:
+        err.print(f"[red]{exc}[/]; pick another name, or add credits with `s2s credits add {name} AMOUNT`.")
+        raise typer.Exit(1) from exc
+    console.print(f"Created account '{name}' ({account_id}) with {format_credits(balance)} credits.")
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """Show every account with its balance and limits."""
+    from sqlalchemy import select
+
+    from shared.db.models import Account
+    from shared.pricing import format_credits
+
+    table = Table("name", "id", "balance", "rpm", "concurrency", "created")
+    with _admin_session() as session:
+        for account in session.execute(select(Account).order_by(Account.created_at)).scalars():
+            table.add_row(
+                account.name,
+                account.id,
+                format_credits(account.balance),
+                _limit(account.requests_per_minute),
+                _limit(account.max_concurrent_jobs),
+                f"{account.created_at:%Y-%m-%d %H:%M}",
+            )
+    console.print(table)
+
+
+@credits_app.command("add")
+def credits_add(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    amount: Annotated[
+        str, typer.Argument(help="Credits to add; a negative amount (after `--`: `-- -5`) takes credits back.")
+    ],
+    reason: Annotated[str, typer.Option(help="Why, for the ledger.")] = "",
+) -> None:
+    """Add credits to an account (a ledger `grant`; `adjust` when negative) and print the new balance."""
+    from shared import credits as ledger
+    from shared.accounts import NotFound, require_account
+    from shared.pricing import format_credits
+
+    micros = _credits_arg(amount, "amount")
+    if micros == 0:
+        err.print("[red]The amount is zero.[/]")
+        raise typer.Exit(2)
+    try:
+        with _admin_session() as session:
+            target = require_account(session, account)
+            balance = ledger.grant(session, target.id, micros, note=reason)
+    except NotFound as exc:
+        err.print(f"[red]{exc}[/]; see `s2s accounts list`, or create it with `s2s accounts create {account}`.")
+        raise typer.Exit(1) from exc
+    except ledger.InsufficientCredits as exc:
+        err.print(f"[red]The balance is {format_credits(exc.available)}[/]; balances never go negative.")
+        raise typer.Exit(1) from exc
+    console.print(f"Account '{target.name}' now has {format_credits(balance)} credits.")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[
+        str, typer.Option(help="Account name or id (a new account gets CREDITS__DEFAULT_GRANT).")
+    ] = "local",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    rpm: RpmOption = None,
+    concurrency: ConcurrencyOption = None,
+) -> None:
+    """Create an API key; the key is printed once, on the last line."""
+    from shared.accounts import create_key, find_account, get_or_create_account
+    from shared.pricing import to_micros
+
+    settings = get_settings()
+    with _admin_session() as session:
+        acct = find_account(session, account) or get_or_create_account(
+            session, account, initial_credits=to_micros(settings.credits.default_grant)
+        )
+        key = create_key(session, acct, name=name, requests_per_minute=rpm, max_concurrent_jobs=concurrency)
+        account_name = acct.name
+    err.print(f"Created a key for account '{account_name}'. It is shown only now; store it safely.")
     print(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    account: Annotated[str | None, typer.Option(help="Only this account's keys (name or id).")] = None,
+) -> None:
+    """Show keys by prefix (the secret part is never stored, so never shown)."""
+    from shared.accounts import list_keys, require_account
+
+    table = Table("prefix", "id", "account", "name", "rpm", "concurrency", "created", "revoked")
+    with _admin_session() as session:
+        target = require_account(session, account) if account else None
+        for key, owner in list_keys(session, target):
+            table.add_row(
+                f"s2s-{key.prefix}-…",
+                key.id,
+                owner.name,
+                key.name,
+                _limit(key.requests_per_minute),
+                _limit(key.max_concurrent_jobs),
+                f"{key.created_at:%Y-%m-%d %H:%M}",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="The key's prefix (as `s2s keys list` shows it) or id.")],
+) -> None:
+    """Revoke a key; requests with it get 401 from now on."""
+    from shared.accounts import NotFound, revoke_key
+
+    try:
+        with _admin_session() as session:
+            row = revoke_key(session, key)
+            prefix = row.prefix
+    except NotFound as exc:
+        err.print(f"[red]{exc}[/]; see `s2s keys list`.")
+        raise typer.Exit(1) from exc
+    console.print(f"Revoked key s2s-{prefix}-…")
 
 
 @models_app.command("list")

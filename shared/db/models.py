@@ -1,4 +1,7 @@
-"""SQLAlchemy 2 models: accounts, API keys, jobs and voices. The job row is the source of truth."""
+"""SQLAlchemy 2 models: accounts, API keys, jobs, voices, the credit ledger and idempotency keys.
+
+The job row is the source of truth. Money is integer micro-credits (1 credit = 1,000,000), never floats.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,19 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +44,11 @@ class Account(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("acct"))
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # available credits in micro-credits; always equals the sum of the account's ledger rows
+    balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # the account's default limits for its keys; NULL: the server default (RATE_LIMITS__...)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_concurrent_jobs: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class ApiKey(Base):
@@ -41,14 +61,22 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # per-key overrides of the account's limits; NULL: inherit
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_concurrent_jobs: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_account_created", "account_id", "created_at"),
+        Index("ix_jobs_api_key_state", "api_key_id", "state"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("job"))
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # the key that created the job (its concurrent-jobs limit counts the key's active jobs)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), default=None)
     kind: Mapped[str] = mapped_column(String(16))  # tts | stt | clone
     model: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
@@ -64,6 +92,12 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # billing, in micro-credits: held when the job was created; charged when it succeeded (0 otherwise)
+    reserved_credits: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    charged_credits: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # billed units: estimated at creation, replaced by the actual ones on success
+    characters: Mapped[int | None] = mapped_column(Integer, default=None)
+    audio_seconds: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class Voice(Base):
@@ -80,3 +114,43 @@ class Voice(Base):
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # embedding, prosody statistics
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One change of an account's balance; the balance always equals the sum of its entries.
+
+    Reasons: `grant` and `adjust` (operator), `reserve` (a job's estimated cost held at creation), `release`
+    and `charge` (its settlement on success: the hold returned, the actual cost taken), `refund` (the hold
+    returned when the job failed or was canceled).
+    """
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # signed micro-credits
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A POST's `Idempotency-Key`: who used it, for which request, and the response to replay."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64))  # an account id, or "admin" for the admin API
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress | completed
+    job_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    content_type: Mapped[str | None] = mapped_column(String(200), default=None)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -13,6 +13,10 @@ ENGINES: dict[str, str] = {
     "piper": "workers.engines.piper:PiperEngine",
     "whisper": "workers.engines.whisper:WhisperEngine",
     "canary": "workers.engines.canary:CanaryEngine",
+    "xtts": "workers.engines.xtts:XttsEngine",
+    "orpheus": "workers.engines.orpheus:OrpheusEngine",
+    "openvoice": "workers.engines.openvoice:OpenVoiceEngine",
+    "fish_speech": "workers.engines.fish_speech:FishSpeechEngine",
 }
 
 
