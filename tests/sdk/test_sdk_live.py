@@ -12,10 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import speechtospeechai as s2s
 from speechtospeechai import AsyncClient, Client
 
+from shared.config import Settings
+from tests.accounts import key_with_credits
 from tests.sdk.live import mp3_sample, probe_bytes, readme_python_blocks, skip_without_voices_routes
 from tests.text import wer
 
@@ -264,6 +267,55 @@ def test_server_errors_arrive_typed(sdk: Client, live_api: str) -> None:
     with pytest.raises(s2s.AuthenticationError) as bad_key:
         Client(api_key="s2s-wrong", base_url=live_api).models.list()
     assert bad_key.value.status == 401 and bad_key.value.request_id
+
+
+class DropFirstAnswer(httpx.HTTPTransport):
+    """A connection that breaks after the server has answered the first request: the client must retry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str | None] = []
+        self.first_job: str | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.keys.append(request.headers.get("idempotency-key"))
+        if len(self.keys) == 1:
+            response.read()
+            self.first_job = response.headers.get("x-job-id")
+            response.close()
+            raise httpx.ReadError("connection lost after the server answered", request=request)
+        return response
+
+
+def test_a_retried_post_is_replayed_by_the_server_not_run_twice(live_api: str, api_key: str) -> None:
+    transport = DropFirstAnswer()
+    with Client(api_key=api_key, base_url=live_api, http_client=httpx.Client(transport=transport)) as client:
+        audio = client.audio.speech.create(model="piper", voice="joe", input="Said once, delivered twice.")
+    assert len(transport.keys) == 2 and transport.keys[0] and transport.keys[0] == transport.keys[1]
+    assert transport.first_job and audio.job_id == transport.first_job  # the same job, not a second one
+    assert audio.headers.get("idempotent-replayed") == "true"
+    assert probe_bytes(audio.content).duration > 0.5
+
+
+def test_an_account_without_credits_gets_insufficient_credits_error(live_api: str, settings: Settings) -> None:
+    from shared.accounts import create_key, get_or_create_account
+    from shared.db.session import session_scope
+
+    with session_scope(settings.sync_database_url) as session:
+        key = create_key(session, get_or_create_account(session, "sdk-no-credits", initial_credits=0))
+    with pytest.raises(s2s.InsufficientCreditsError) as info:
+        Client(api_key=key, base_url=live_api).audio.speech.create(model="piper", voice="joe", input="Hello!")
+    assert info.value.status == 402 and "credits" in info.value.message
+
+
+def test_the_rate_limit_arrives_as_rate_limit_error(live_api: str, settings: Settings) -> None:
+    key = key_with_credits(settings.sync_database_url, "sdk-rate-limited", requests_per_minute=1)
+    client = Client(api_key=key, base_url=live_api, max_retries=0)
+    client.models.list()
+    with pytest.raises(s2s.RateLimitError) as info:
+        client.models.list()
+    assert info.value.status == 429 and info.value.response.headers.get("retry-after")
 
 
 def test_an_upload_over_the_limit_is_file_too_large(sdk: Client) -> None:
