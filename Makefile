@@ -22,10 +22,10 @@ $(BIN)/.installed-run: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[cpu]'
 	touch $@
 
-$(BIN)/.installed-dev: pyproject.toml
+$(BIN)/.installed-dev: pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[cpu,dev,engines-test]'
+	$(BIN)/python -m pip install -q -e '.[cpu,dev,engines-test]' -e sdk/python
 	touch $@ $(BIN)/.installed-run
 
 run: $(BIN)/.installed-run
@@ -35,7 +35,7 @@ test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed-dev
-	$(BIN)/ruff check api workers shared tests bench
+	$(BIN)/ruff check api workers shared tests bench sdk/python
 	$(BIN)/mypy
 
 bench: $(BIN)/.installed-dev

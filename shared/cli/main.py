@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.catalog import MODELS, is_installed
+from shared.cli import client as client_commands
 from shared.config import get_settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ app.add_typer(credits_app, name="credits")
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
+client_commands.register(app)
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -1,0 +1,75 @@
+"""Python client for the Speech to Speech AI API.
+
+from speechtospeechai import Client
+
+client = Client(api_key="...")          # or S2S_API_KEY; base_url or S2S_BASE_URL
+audio = client.audio.speech.create(model="piper", voice="joe", input="Hello!")
+audio.save("output.mp3")
+"""
+
+from ._base_client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._client import AsyncClient, Client
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FileTooLargeError,
+    InsufficientCreditsError,
+    InternalServerError,
+    JobFailedError,
+    JobTimeoutError,
+    ModelNotFoundError,
+    ModelNotInstalledError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    SpeechToSpeechAIError,
+    VoiceNotFoundError,
+)
+from ._files import FileTypes
+from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
+from ._version import __version__
+from .types import Job, Model, ModelList, Transcription, Voice, VoiceDeleted, VoiceList
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AsyncStreamedAudioResponse",
+    "AudioResponse",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ConflictError",
+    "FileTooLargeError",
+    "FileTypes",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "Job",
+    "JobFailedError",
+    "JobTimeoutError",
+    "Model",
+    "ModelList",
+    "ModelNotFoundError",
+    "ModelNotInstalledError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SpeechToSpeechAIError",
+    "StreamedAudioResponse",
+    "Transcription",
+    "Voice",
+    "VoiceDeleted",
+    "VoiceList",
+    "VoiceNotFoundError",
+    "__version__",
+]

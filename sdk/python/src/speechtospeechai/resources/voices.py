@@ -1,0 +1,158 @@
+"""`client.voices`: `POST /v1/voices/clone`, `GET /v1/voices[/{id}]`, `DELETE /v1/voices/{id}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .._base_client import (
+    AsyncAPIResource,
+    RequestOptions,
+    SyncAPIResource,
+    Timeout,
+    make_options,
+    parse_model,
+    path_param,
+)
+from .._files import FileTypes, PreparedFile, prepare_file
+from ..types import Voice, VoiceDeleted, VoiceList
+
+__all__ = ["AsyncVoices", "Voices"]
+
+
+def _clone_options(
+    *,
+    name: str,
+    files: Sequence[FileTypes] | None,
+    file: FileTypes | None,
+    model: str | None,
+    language: str | None,
+    wait: bool,
+    extra_headers: Mapping[str, str] | None,
+    extra_body: Mapping[str, object] | None,
+    timeout: Timeout,
+) -> RequestOptions:
+    samples = [*([file] if file is not None else []), *(files or [])]
+    if not samples:
+        raise ValueError("Pass the reference audio as file=... or files=[...] (10-30 seconds of speech works best).")
+    # one sample goes in the contract's `file` field; several go in repeated `files` fields
+    field = "file" if len(samples) == 1 else "files"
+    parts: list[tuple[str, PreparedFile]] = [(field, prepare_file(sample)) for sample in samples]
+    return make_options(
+        "POST",
+        "voices/clone",
+        data={"name": name, "model": model, "language": language, "async": None if wait else True},
+        files=parts,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+        timeout=timeout,
+    )
+
+
+class Voices(SyncAPIResource):
+    """Cloned voices (and the preset voices of the installed models)."""
+
+    def clone(
+        self,
+        *,
+        name: str,
+        files: Sequence[FileTypes] | None = None,
+        file: FileTypes | None = None,
+        model: str | None = None,
+        language: str | None = None,
+        wait: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        """Clone a voice from reference audio (paths, bytes or binary file objects); use `voice.id` as `voice`.
+
+        `model` defaults to the best cloning model the server has; `language` is detected when unset.
+        Enrollment runs as a job: `wait=False` returns the voice at once with status `processing` (its `job_id`
+        can be followed with `client.jobs.wait`); the default waits until it is `ready`.
+        """
+        options = _clone_options(
+            name=name,
+            files=files,
+            file=file,
+            model=model,
+            language=language,
+            wait=wait,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        response = self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            self._client.jobs._wait_for_success(voice.job_id)
+            return self.retrieve(voice.id)
+        return voice
+
+    def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
+        """`GET /v1/voices`: cloned voices in `.data`, model presets in `.presets`."""
+        options = make_options("GET", "voices", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(self._client.request(options), VoiceList)
+
+    def retrieve(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> Voice:
+        options = make_options("GET", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(self._client.request(options), Voice)
+
+    def delete(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> VoiceDeleted:
+        options = make_options("DELETE", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(self._client.request(options), VoiceDeleted)
+
+
+class AsyncVoices(AsyncAPIResource):
+    """The async twin of `Voices`."""
+
+    async def clone(
+        self,
+        *,
+        name: str,
+        files: Sequence[FileTypes] | None = None,
+        file: FileTypes | None = None,
+        model: str | None = None,
+        language: str | None = None,
+        wait: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        """Clone a voice from reference audio (see `Voices.clone`)."""
+        options = _clone_options(
+            name=name,
+            files=files,
+            file=file,
+            model=model,
+            language=language,
+            wait=wait,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        response = await self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            await self._client.jobs._wait_for_success(voice.job_id)
+            return await self.retrieve(voice.id)
+        return voice
+
+    async def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
+        options = make_options("GET", "voices", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(await self._client.request(options), VoiceList)
+
+    async def retrieve(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> Voice:
+        options = make_options("GET", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(await self._client.request(options), Voice)
+
+    async def delete(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> VoiceDeleted:
+        options = make_options("DELETE", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
+        return parse_model(await self._client.request(options), VoiceDeleted)

@@ -1,0 +1,156 @@
+"""The `s2s` client commands as a user runs them: subprocesses configured by S2S_BASE_URL / S2S_API_KEY, talking
+to the real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from speechtospeechai import Client
+
+from tests.sdk.live import probe_bytes, skip_without_voices_routes
+from tests.services import ROOT
+from tests.text import wer
+
+pytestmark = pytest.mark.integration
+
+S2S = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+@pytest.fixture(scope="module")
+def s2s(live_api: str, api_key: str) -> S2S:
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        environment = {**os.environ, "S2S_BASE_URL": live_api, "S2S_API_KEY": api_key, "COLUMNS": "200"}
+        environment.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "shared.cli.main", *args],
+            cwd=ROOT,
+            env=environment,
+            input=stdin,
+            capture_output=True,
+            timeout=300,
+        )
+
+    return run
+
+
+def test_speak_writes_audio_in_the_format_of_the_file_name(s2s: S2S, tmp_path: Path) -> None:
+    target = tmp_path / "hello.wav"
+    done = s2s("speak", "Hello from the command line.", "-o", str(target), "--speed", "1.1")
+    assert done.returncode == 0, done.stderr.decode()
+    info = probe_bytes(target.read_bytes())
+    assert info.container == "wav" and info.duration > 1.0
+    assert f"Wrote {target}" in done.stderr.decode()
+
+
+def test_speak_to_stdout_with_options(s2s: S2S) -> None:
+    done = s2s("speak", "-", "-o", "-", "--format", "flac", "--emotion", "neutral", stdin=b"Piped in, piped out.")
+    assert done.returncode == 0, done.stderr.decode()
+    assert probe_bytes(done.stdout).codec == "flac"
+
+
+def test_transcribe_prints_the_text(s2s: S2S, testdata: Path) -> None:
+    # as at a terminal: the upload and job progress bars are drawn on stderr; stdout holds only the text
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
+    done = s2s("transcribe", str(testdata / "jfk.flac"), "--model", "whisper-base", "--language", "en", env=terminal)
+    assert done.returncode == 0, done.stderr.decode()
+    assert wer((testdata / "jfk.txt").read_text(), done.stdout.decode()) <= 0.1
+    assert "Transcribing with whisper-base" in done.stderr.decode()
+
+
+def test_transcribe_json_with_word_timestamps(s2s: S2S, testdata: Path, tmp_path: Path) -> None:
+    out = tmp_path / "jfk.json"
+    done = s2s(
+        "transcribe", str(testdata / "jfk.flac"), "--timestamps", "word", "--format", "json", "-o", str(out),
+        "--model", "whisper-tiny.en",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    transcript = json.loads(out.read_text())
+    assert transcript["language"] == "en" and transcript["segments"] and len(transcript["words"]) >= 15
+
+
+def test_transcribe_srt(s2s: S2S, testdata: Path) -> None:
+    done = s2s("transcribe", str(testdata / "leopard_test_en.wav"), "--model", "whisper-tiny.en", "-f", "srt")
+    assert done.returncode == 0, done.stderr.decode()
+    assert re.match(r"1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\nMr\.? Quilter", done.stdout.decode()), done.stdout
+
+
+def test_errors_print_the_servers_message_and_exit_1(s2s: S2S, tmp_path: Path) -> None:
+    not_installed = s2s(
+        "speak", "Hello!", "--model", "fish-speech-v1.5", "--voice", "nova", "-o", str(tmp_path / "x.mp3")
+    )
+    assert not_installed.returncode == 1
+    stderr = not_installed.stderr.decode()
+    assert "not installed" in stderr and "pip install -e '.[fish-speech]'" in stderr and "model_not_installed" in stderr
+    assert not_installed.stdout == b""
+
+    no_voice = s2s("speak", "Hello!", "--voice", "nobody", "-o", str(tmp_path / "y.mp3"))
+    assert no_voice.returncode == 1 and "Voice 'nobody' does not exist" in no_voice.stderr.decode()
+
+    bad_key = s2s("jobs", "get", "job_x", env={"S2S_API_KEY": "s2s-wrong"})
+    assert bad_key.returncode == 1 and "invalid_api_key" in bad_key.stderr.decode()
+
+    no_server = s2s("jobs", "get", "job_x", "--base-url", "http://127.0.0.1:9")
+    assert no_server.returncode == 1 and "Could not reach the API" in no_server.stderr.decode()
+
+
+def test_jobs_get_wait_and_cancel(s2s: S2S, live_api: str, api_key: str, tmp_path: Path) -> None:
+    with Client(api_key=api_key, base_url=live_api) as client:
+        job = client.audio.speech.create(model="piper", voice="joe", input="Waiting from the shell.", wait=False)
+    out = tmp_path / "job.mp3"
+    waited = s2s("jobs", "wait", job.id, "-o", str(out), "--timeout", "120")
+    assert waited.returncode == 0, waited.stderr.decode()
+    assert json.loads(waited.stdout)["status"] == "succeeded"
+    assert probe_bytes(out.read_bytes()).container == "mp3"
+
+    # options instead of the environment
+    got = s2s("jobs", "get", job.id, "--base-url", live_api, "--api-key", api_key, env={"S2S_API_KEY": ""})
+    assert got.returncode == 0, got.stderr.decode()
+    assert json.loads(got.stdout)["id"] == job.id
+
+    canceled = s2s("jobs", "cancel", job.id)
+    assert canceled.returncode == 0 and "already ended" in canceled.stderr.decode()
+
+    missing = s2s("jobs", "wait", "job_doesnotexist")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr.decode()
+
+
+def test_jobs_wait_exits_1_for_a_canceled_job(s2s: S2S, live_api: str, api_key: str, testdata: Path) -> None:
+    with Client(api_key=api_key, base_url=live_api) as client:
+        busy = client.audio.transcriptions.create(file=testdata / "jfk.flac", wait=False)
+        queued = client.audio.transcriptions.create(file=testdata / "jfk.flac", wait=False)
+        client.jobs.cancel(queued.id)
+        waited = s2s("jobs", "wait", queued.id)
+        assert waited.returncode == 1
+        assert json.loads(waited.stdout)["status"] == "canceled" and "canceled" in waited.stderr.decode()
+        client.jobs.wait(busy.id, timeout=120)
+
+
+def test_clone_prints_the_new_voice_id(s2s: S2S, live_api: str, api_key: str, testdata: Path) -> None:
+    skip_without_voices_routes(live_api, api_key)
+    done = s2s("clone", "--name", "CLI voice", str(testdata / "leopard_test_en.wav"), "--model", "piper")
+    assert done.returncode == 0, done.stderr.decode()
+    voice_id = done.stdout.decode().strip().splitlines()[-1]
+    assert voice_id.startswith("voice_")
+    with Client(api_key=api_key, base_url=live_api) as client:
+        client.voices.delete(voice_id)
+
+
+def test_without_the_sdk_the_client_commands_say_how_to_install_it() -> None:
+    code = "import sys; sys.modules['speechtospeechai'] = None; from shared.cli.main import app; app()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "speak", "hi"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "pip install speechtospeechai" in done.stderr
+    server_side = subprocess.run(
+        [sys.executable, "-c", code, "models", "list"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert server_side.returncode == 0 and "whisper-base" in server_side.stdout
