@@ -92,7 +92,7 @@ async def test_long_input_joins_without_gaps(client: httpx.AsyncClient, auth: di
     for is_loud in loud:
         run = 0 if is_loud else run + 1
         silent_runs.append(run)
-    assert max(silent_runs) * 0.01 < 0.6  # no pause longer than 0.6 s anywhere
+    assert max(silent_runs) * 0.01 < 0.8  # no pause longer than 0.8 s anywhere (sentence pauses are 0.28 s)
     assert 120 < samples.size / 22050 < 400
 
 
