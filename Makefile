@@ -16,10 +16,10 @@ help:
 	@echo "make models           install and verify the bundled models"
 
 # The virtual environment is rebuilt only when the project's dependencies change.
-$(BIN)/.installed-run: pyproject.toml
+$(BIN)/.installed-run: pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[cpu]'
+	$(BIN)/python -m pip install -q -e '.[cpu]' -e sdk/python
 	touch $@
 
 $(BIN)/.installed-dev: pyproject.toml sdk/python/pyproject.toml
