@@ -40,6 +40,8 @@ lint: $(BIN)/.installed-dev
 
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench.overhead
+	$(BIN)/python -m bench.tts
+	$(BIN)/python -m bench.stt
 
 models: $(BIN)/.installed-run
 	$(BIN)/s2s models install bundled
