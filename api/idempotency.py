@@ -23,7 +23,7 @@ from datetime import UTC, timedelta
 from typing import Annotated, Any, NoReturn
 
 import anyio
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
@@ -259,8 +259,22 @@ async def _give_up(request: Request, state: AppState, stored: Stored) -> NoRetur
     )
 
 
-async def account_idempotency(request: Request, account: AccountDep, state: StateDep, session: SessionDep) -> None:
-    """Idempotency-Key for a job-creating POST, scoped to the caller's account."""
+async def account_idempotency(
+    request: Request,
+    account: AccountDep,
+    state: StateDep,
+    session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="On a POST: the same key with the same body within 24 h returns the original response "
+            "and charges nothing more; with a different body it is 409.",
+        ),
+    ] = None,
+) -> None:
+    """Idempotency-Key for a job-creating POST, scoped to the caller's account (read from the request itself;
+    the parameter documents the header in the OpenAPI description)."""
     await claim_or_replay(request, state, account.id, session.info)
 
 
