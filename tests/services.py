@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,12 @@ from pathlib import Path
 
 import httpx
 
+from shared.cli.launcher import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 # Real speech with reference transcripts (copied byte for byte from the team's shared testdata; see
 # tests/data/MANIFEST.md for sources and licences). The holdout set is never copied here.
 TESTDATA = Path(os.environ.get("S2S_TESTDATA", ROOT / "tests" / "data"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1) -> None:
@@ -76,26 +71,10 @@ def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None 
 
 @contextlib.contextmanager
 def redis_server(log_dir: Path) -> Iterator[str]:
-    from shared.cli.launcher import redis_server_binary
+    from shared.cli.launcher import redis_server_argv
 
     port = free_port()
-    proc = spawn(
-        f"redis-{port}",
-        [
-            redis_server_binary(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(log_dir),
-        ],
-        log_dir,
-    )
+    proc = spawn(f"redis-{port}", redis_server_argv(port, log_dir), log_dir)
     url = f"redis://127.0.0.1:{port}/0"
     import redis
 

@@ -157,6 +157,15 @@ def prepare_models(settings: Settings) -> None:
                 console.print(f"  installed {spec.id} into {spec.weights_dir(model_dir)}")
 
 
+def redis_server_argv(port: int, data_dir: Path) -> list[str]:
+    """The embedded redis-server on loopback, keeping nothing on disk (jobs live in SQL)."""
+    return [
+        redis_server_binary(),
+        *("--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"),
+        *("--dir", str(data_dir), "--maxmemory-policy", "noeviction", "--protected-mode", "yes"),
+    ]
+
+
 def start_redis(launcher: Launcher) -> str:
     settings = launcher.settings
     port = free_port()
@@ -164,23 +173,7 @@ def start_redis(launcher: Launcher) -> str:
     redis_dir.mkdir(parents=True, exist_ok=True)
     launcher.spawn(
         "redis",
-        [
-            redis_server_binary(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(redis_dir),
-            "--maxmemory-policy",
-            "noeviction",
-            "--protected-mode",
-            "yes",
-        ],
+        redis_server_argv(port, redis_dir),
         dict(os.environ),
     )
     url = f"redis://127.0.0.1:{port}/0"
