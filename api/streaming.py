@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,3 +108,29 @@ def error_event(job: Job | None, job_id: str, *, timeout: bool = False) -> bytes
 
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def sse_events(
+    state: AppState,
+    job_id: str,
+    pubsub: Any,
+    budget: float,
+    *,
+    delta: Callable[[dict[str, Any]], dict[str, Any] | None],
+    done: Callable[[Job], dict[str, Any]],
+) -> AsyncIterator[bytes]:
+    """Server-Sent Events for a job: `delta(item)` per published item (None: skip it), then `done(job)` once it
+    succeeded, or an error event (failed job, or still running past the budget)."""
+    try:
+        async for item in relay(state, job_id, pubsub, budget):
+            event = delta(item)
+            if event is not None:
+                yield sse(event)
+    except JobStreamTimeout:
+        yield error_event(None, job_id, timeout=True)
+        return
+    job = await final_job(state, job_id)
+    if job is None or job.state != jobs.SUCCEEDED:
+        yield error_event(job, job_id)
+        return
+    yield sse(done(job))

@@ -13,11 +13,12 @@ from fastapi.responses import StreamingResponse
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidRequest
-from api.streaming import SSE_HEADERS, JobStreamTimeout, error_event, final_job, relay, sse, subscribe_and_enqueue
+from api.streaming import SSE_HEADERS, JobStreamTimeout, relay, sse_events, subscribe_and_enqueue
 from api.validation import clean_text, require_model
 from api.voices import resolve_voice
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
+from shared.db.models import Job
 from shared.pricing import tts_cost
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
@@ -113,24 +114,15 @@ async def _raw_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -
         return  # the connection ends; the finished audio stays available at GET /v1/jobs/{id}/result
 
 
-async def _sse_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
+def _sse_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
     """OpenAI-style `speech.audio.delta` events with base64 audio, then `speech.audio.done`."""
-    try:
-        async for item in relay(state, job_id, pubsub, budget):
-            if item.get("type") == "audio":
-                yield sse({"type": "speech.audio.delta", "audio": item["b64"]})
-    except JobStreamTimeout:
-        yield error_event(None, job_id, timeout=True)
-        return
-    job = await final_job(state, job_id)
-    if job is None or job.state != jobs.SUCCEEDED:
-        yield error_event(job, job_id)
-        return
-    result = job.result or {}
-    yield sse(
-        {
-            "type": "speech.audio.done",
-            "job_id": job_id,
-            "usage": {"input_characters": result.get("characters"), "duration": result.get("duration")},
-        }
-    )
+
+    def delta(item: dict[str, Any]) -> dict[str, Any] | None:
+        return {"type": "speech.audio.delta", "audio": item["b64"]} if item.get("type") == "audio" else None
+
+    def done(job: Job) -> dict[str, Any]:
+        result = job.result or {}
+        usage = {"input_characters": result.get("characters"), "duration": result.get("duration")}
+        return {"type": "speech.audio.done", "job_id": job_id, "usage": usage}
+
+    return sse_events(state, job_id, pubsub, budget, delta=delta, done=done)

@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest
-from api.streaming import SSE_HEADERS, JobStreamTimeout, error_event, final_job, relay, sse, subscribe_and_enqueue
+from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
 from api.validation import check_language, require_model
 from shared import audio, jobs
 from shared.catalog import DEFAULT_STT_MODEL
@@ -182,27 +182,24 @@ async def create_transcription(
     return rendered(job)
 
 
-async def _sse_events(
-    state: AppState, job_id: str, pubsub: Any, budget: float, response_format: str
-) -> AsyncIterator[bytes]:
+def _sse_events(state: AppState, job_id: str, pubsub: Any, budget: float, response_format: str) -> AsyncIterator[bytes]:
     """Text deltas as segments are decoded, then `transcript.text.done` with the whole result."""
     sent_any = False
-    try:
-        async for item in relay(state, job_id, pubsub, budget):
-            if item.get("type") == "segment":
-                segment = item["segment"]
-                delta = (" " if sent_any else "") + segment.get("text", "")
-                sent_any = True
-                yield sse({"type": "transcript.text.delta", "delta": delta, "segment": segment})
-    except JobStreamTimeout:
-        yield error_event(None, job_id, timeout=True)
-        return
-    job = await final_job(state, job_id)
-    if job is None or job.state != jobs.SUCCEEDED:
-        yield error_event(job, job_id)
-        return
-    result = job.result or {}
-    done: dict[str, Any] = {"type": "transcript.text.done", "text": result.get("text", ""), "job_id": job_id}
-    if response_format == "json":
-        done.update(to_json(result, words=bool(job.request.get("words"))))
-    yield sse(done)
+
+    def delta(item: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal sent_any
+        if item.get("type") != "segment":
+            return None
+        segment = item["segment"]
+        text = (" " if sent_any else "") + segment.get("text", "")
+        sent_any = True
+        return {"type": "transcript.text.delta", "delta": text, "segment": segment}
+
+    def done(job: Job) -> dict[str, Any]:
+        result = job.result or {}
+        event: dict[str, Any] = {"type": "transcript.text.done", "text": result.get("text", ""), "job_id": job_id}
+        if response_format == "json":
+            event.update(to_json(result, words=bool(job.request.get("words"))))
+        return event
+
+    return sse_events(state, job_id, pubsub, budget, delta=delta, done=done)
