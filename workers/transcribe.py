@@ -110,8 +110,8 @@ def transcribe_file(
         initial_prompt=request.prompt,
         temperature=request.temperature,
     )
-    info = audio.probe(source)
-    channels = info.channels if request.split_channels else 1
+    # only a per-channel pass needs the layout up front; the mix is decoded straight away
+    channels = audio.probe(source).channels if request.split_channels else 1
     if request.split_channels and channels < 2:
         raise InvalidInput("channels=split needs a file with two or more channels; this one is mono.")
     passes = [_Pass(channel=c if request.split_channels else None, options=replace(base)) for c in range(channels)]
