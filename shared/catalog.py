@@ -256,10 +256,6 @@ DEFAULT_TTS_MODEL = "piper"
 DEFAULT_STT_MODEL = "whisper-base"
 
 
-def get_model(model_id: str) -> ModelSpec | None:
-    return MODELS.get(model_id)
-
-
 def piper_voices(model_dir: Path) -> list[str]:
     """Piper voices installed under `<model_dir>/piper/<voice>/model.onnx` (+ `.json` config)."""
     root = MODELS["piper"].weights_dir(model_dir)

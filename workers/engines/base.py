@@ -6,7 +6,7 @@ Engines are plain classes: `load(model_dir, spec)` builds one (heavy imports hap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -111,9 +111,6 @@ class VoiceReference:
     profile: dict[str, Any] | None = None
 
 
-ProgressFn = Callable[[float], None]
-
-
 @runtime_checkable
 class TTSEngine(Protocol):
     sample_rate: int
@@ -144,8 +141,3 @@ class STTEngine(Protocol):
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe 16 kHz float32 mono audio; segments are produced lazily as they are decoded."""
         ...
-
-
-@runtime_checkable
-class SpeakerEmbedder(Protocol):
-    def embed(self, audio: np.ndarray, sample_rate: int) -> np.ndarray: ...
