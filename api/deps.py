@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.errors import APIError, InvalidApiKey
+from api.fleet import FleetView
 from api.ratelimit import enforce_rate_limit
 from api.waiter import JobWaiter
 from shared.accounts import Limits, effective_limits
@@ -36,6 +37,7 @@ class AppState:
     waiter: JobWaiter
     producer: Celery
     limiter: RateLimiter
+    fleet: FleetView
 
 
 def get_state(request: Request) -> AppState:

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -21,21 +22,15 @@ from sqlalchemy.orm import Session
 from api.deps import CALLER_INFO_KEY, AppState, Caller
 from api.errors import APIError, InsufficientCredits, RateLimitExceeded, ServiceUnavailable
 from shared import credits, jobs
+from shared.catalog import ModelSpec
 from shared.db.models import Account, IdempotencyKey, Job, new_id
-from shared.pricing import Cost, format_credits
-from shared.queues import TASK_NAMES, queue_name
+from shared.errors import status_of
+from shared.jobkinds import job_kind
+from shared.pricing import format_credits
+from shared.queues import LatencyClass, job_queue, task_name
 from shared.schemas import JobError, JobPublic
 
 log = logging.getLogger(__name__)
-
-# Job error codes -> HTTP status when a synchronous request surfaces a failed job.
-JOB_ERROR_STATUS = {
-    "invalid_request": 400,
-    "invalid_audio": 400,
-    "model_not_installed": 404,
-    "voice_not_found": 404,
-    "canceled": 409,
-}
 
 
 def new_job_id() -> str:
@@ -51,13 +46,13 @@ async def create_job(
     account: Account,
     *,
     kind: str,
-    model: str,
-    request: dict[str, Any],
-    cost: Cost,
+    spec: ModelSpec,
+    request: BaseModel,
     job_id: str | None = None,
     input_key: str | None = None,
 ) -> Job:
-    """Reserve the job's estimated `cost` (see shared.pricing) and insert the job, in one committed transaction.
+    """Reserve the job's estimated cost (its kind's price rule) and insert the job with its typed request, in
+    one committed transaction.
 
     Raises 402 insufficient_credits when the balance does not cover the cost, and 429 rate_limit_exceeded when
     the request's API key already has its maximum of queued and running jobs; then nothing was reserved or
@@ -65,14 +60,18 @@ async def create_job(
     """
     caller: Caller | None = session.info.get(CALLER_INFO_KEY)
     account_id = account.id
+    job_type = job_kind(kind)
+    if not isinstance(request, job_type.request):
+        raise TypeError(f"a {kind} job takes a {job_type.request.__name__}, not a {type(request).__name__}")
+    cost = job_type.estimate(spec, request)
     job = Job(
         id=job_id or new_job_id(),
         account_id=account_id,
         api_key_id=caller.api_key_id if caller else None,
         kind=kind,
-        model=model,
+        model=spec.id,
         state=jobs.QUEUED,
-        request=request,
+        request=request.model_dump(mode="json"),
         input_key=input_key,
         progress=0.0,
         attempts=0,
@@ -127,14 +126,16 @@ async def create_upload_job(
         raise
 
 
-async def enqueue(state: AppState, session: AsyncSession, job: Job) -> None:
-    """Send the job's task to its model queue; on broker failure the job is failed and 503 raised."""
+async def enqueue(state: AppState, session: AsyncSession, job: Job, latency: LatencyClass = "interactive") -> None:
+    """Send the job's task (its id is the job's id) to its model's queue of that latency class; on broker
+    failure the job is failed and 503 raised."""
     try:
         await anyio.to_thread.run_sync(
             lambda: state.producer.send_task(
-                TASK_NAMES[job.kind],
+                task_name(job.kind),
                 args=[job.id],
-                queue=queue_name(job.kind, job.model),
+                task_id=job.id,
+                queue=job_queue(job.kind, job.model, latency),
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5},
             )
@@ -165,7 +166,7 @@ async def submit_and_wait(
     Returns the freshest job row and whether it reached a terminal state.
     """
     if not wait:
-        await enqueue(state, session, job)
+        await enqueue(state, session, job, "batch")
         return job, False
 
     async def current_state() -> str | None:
@@ -182,10 +183,20 @@ async def submit_and_wait(
 
 
 def raise_for_failed(job: Job) -> None:
-    """Surface a failed job of a synchronous request as the matching API error."""
+    """Surface a failed job of a synchronous request as the API error the API itself would have raised."""
     code = job.error_code or "server_error"
-    status = JOB_ERROR_STATUS.get(code, 500)
-    raise APIError(job.error_message or "the job failed", code=code, status_code=status)
+    raise APIError(job.error_message or "the job failed", code=code, status_code=status_of(code))
+
+
+def public_result(job: Job) -> BaseModel | None:
+    """A finished job's result in its public shape (a transcript as the contract's json, not as stored)."""
+    if job.state != jobs.SUCCEEDED or job.result is None:
+        return None
+    try:
+        return job_kind(job.kind).public(job.request or {}, job.result)
+    except (KeyError, ValueError):  # a row written by a version whose result this one cannot read
+        log.warning("job %s has a result this server cannot read", job.id)
+        return None
 
 
 def job_public(request: Request, state: AppState, job: Job) -> JobPublic:
@@ -210,7 +221,7 @@ def job_public(request: Request, state: AppState, job: Job) -> JobPublic:
         error=JobError(code=job.error_code or "server_error", message=job.error_message or "")
         if job.state in (jobs.FAILED, jobs.CANCELED)
         else None,
-        result=job.result,
+        result=public_result(job),
         result_url=result_url,
         presigned_url=presigned,
     )

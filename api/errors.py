@@ -15,12 +15,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import ErrorCode, status_of
+
 log = logging.getLogger("api.errors")
 
 
 class APIError(Exception):
+    """An error answered in the envelope; subclasses fix the code (shared.errors) and its status."""
+
     status_code = 400
-    code = "invalid_request"
+    code: str = ErrorCode.invalid_request
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "status_code" not in cls.__dict__:
+            cls.status_code = status_of(cls.code)
 
     def __init__(
         self,
@@ -42,51 +51,57 @@ class APIError(Exception):
 
 
 class InvalidRequest(APIError):
-    status_code, code = 400, "invalid_request"
+    code = ErrorCode.invalid_request
 
 
 class InvalidAudio(APIError):
-    status_code, code = 400, "invalid_request"
+    code = ErrorCode.invalid_audio
 
 
 class InvalidApiKey(APIError):
-    status_code, code = 401, "invalid_api_key"
+    code = ErrorCode.invalid_api_key
 
 
 class InsufficientCredits(APIError):
-    status_code, code = 402, "insufficient_credits"
+    code = ErrorCode.insufficient_credits
 
 
 class NotFound(APIError):
-    status_code, code = 404, "not_found"
+    code = ErrorCode.not_found
 
 
 class ModelNotFound(APIError):
-    status_code, code = 404, "model_not_found"
+    code = ErrorCode.model_not_found
 
 
 class ModelNotInstalled(APIError):
-    status_code, code = 404, "model_not_installed"
+    code = ErrorCode.model_not_installed
 
 
 class VoiceNotFound(APIError):
-    status_code, code = 404, "voice_not_found"
+    code = ErrorCode.voice_not_found
 
 
 class Conflict(APIError):
-    status_code, code = 409, "conflict"
+    code = ErrorCode.conflict
 
 
 class FileTooLarge(APIError):
-    status_code, code = 413, "file_too_large"
+    code = ErrorCode.file_too_large
 
 
 class RateLimitExceeded(APIError):
-    status_code, code = 429, "rate_limit_exceeded"
+    code = ErrorCode.rate_limit_exceeded
 
 
 class ServiceUnavailable(APIError):
-    status_code, code = 503, "service_unavailable"
+    code = ErrorCode.service_unavailable
+
+
+class ModelUnavailable(APIError):
+    """The model exists and its weights are installed somewhere, but no live worker serves it right now."""
+
+    code = ErrorCode.model_unavailable
 
 
 _STATUS_CODES = {

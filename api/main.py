@@ -5,6 +5,8 @@ Import-light by design: nothing here (or below api/) imports workers, torch or a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,8 @@ from fastapi import Depends, FastAPI
 
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.fleet import FleetView
+from api.housekeeping import run as run_housekeeping
 from api.idempotency import IdempotencyMiddleware, IdempotentReplay, account_idempotency, replay_handler
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RateLimitHeadersMiddleware
@@ -63,10 +67,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             waiter=waiter,
             producer=producer,
             limiter=RateLimiter(redis_client),
+            fleet=FleetView(redis_client, settings),
         )
+        housekeeping = asyncio.create_task(run_housekeeping(app.state.s2s), name="s2s-housekeeping")
         try:
             yield
         finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await housekeeping
             await waiter.stop()
             await redis_client.aclose()
             await engine.dispose()

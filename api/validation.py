@@ -1,13 +1,13 @@
-"""Request checks shared by routes: model lookup, text cleaning, language codes."""
+"""Request checks shared by routes: model lookup (against the live workers), text cleaning, language codes."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from api.errors import InvalidRequest, ModelNotFound, ModelNotInstalled
-from shared.catalog import MODELS, ModelSpec, is_installed
-from shared.config import Settings
+from api.deps import AppState
+from api.errors import InvalidRequest, ModelNotFound, ModelNotInstalled, ModelUnavailable
+from shared.catalog import MODELS, ModelSpec
 
 # C0/C1 control characters except tab and newline; plus bidi overrides and other invisible format chars
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -15,8 +15,13 @@ _SPEAKABLE = re.compile(r"\w", re.UNICODE)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
-def require_model(settings: Settings, model_id: str, kind: str) -> ModelSpec:
-    """The catalog entry for model_id, checked for kind and installed weights."""
+async def require_model(state: AppState, model_id: str, kind: str) -> ModelSpec:
+    """The catalog entry for model_id, checked for kind and for a live worker that serves it.
+
+    Unknown: 404 model_not_found. Known but its weights exist nowhere (no live worker has them, none had them
+    recently, this server's disk lacks them): 404 model_not_installed with the install hint. Installed somewhere
+    but no live worker serves it now: 503 model_unavailable with Retry-After, at once (never a silent wait).
+    """
     spec = MODELS.get(model_id)
     if spec is None:
         known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind))
@@ -24,12 +29,21 @@ def require_model(settings: Settings, model_id: str, kind: str) -> ModelSpec:
     if spec.kind != kind:
         what = "text-to-speech" if spec.kind == "tts" else "speech-to-text"
         raise InvalidRequest(f"Model '{model_id}' is a {what} model and cannot serve this request.", param="model")
-    if not is_installed(spec, settings.resolved_model_dir):
+    fleet = await state.fleet.current()
+    if fleet.is_live(spec.id):
+        return spec
+    if fleet.hosted_without_weights(spec.id) or not state.fleet.installed(fleet, spec):
         raise ModelNotInstalled(
-            f"Model '{model_id}' is known but its weights are not installed on this server. {spec.install_hint}",
+            f"Model '{model_id}' is known but its weights are not installed on any worker. {spec.install_hint}",
             param="model",
         )
-    return spec
+    retry = max(1, round(state.settings.worker_heartbeat_seconds))
+    raise ModelUnavailable(
+        f"No worker serving model '{model_id}' is running right now. Retry shortly, or start one: "
+        f"`s2s worker --models {model_id}` (GET /v1/models shows which models are live).",
+        param="model",
+        headers={"Retry-After": str(retry)},
+    )
 
 
 def clean_text(text: str, *, max_chars: int, param: str = "input") -> str:

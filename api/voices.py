@@ -1,4 +1,5 @@
-"""Resolving the `voice` of a speech request: preset names, configured aliases and cloned voice ids."""
+"""Resolving the `voice` of a speech request (preset names, configured aliases, cloned voice ids) and listing
+the preset voices of the models live workers serve."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import AppState
 from api.errors import InvalidRequest, VoiceNotFound
-from shared.catalog import MODELS, ModelSpec, is_installed, piper_voices
+from shared.catalog import MODELS, ModelSpec
 from shared.config import Settings
 from shared.db.models import Account, Voice
-
-CLONE_MODEL_PREFERENCE = ("fish-speech-v1.5", "xtts-v2", "openvoice-v2", "piper")
+from shared.schemas import PresetVoice
 
 
 @dataclass(frozen=True)
@@ -22,21 +23,38 @@ class ResolvedVoice:
     language: str | None = None
 
 
-def presets(settings: Settings, spec: ModelSpec) -> list[str]:
-    if spec.family == "piper":
-        return piper_voices(settings.resolved_model_dir)
-    return list(spec.voices)
-
-
-def aliases_for(settings: Settings, spec: ModelSpec) -> dict[str, str]:
-    """Alias -> preset, for the aliases whose target this model has."""
-    available = set(presets(settings, spec))
+def aliases_for(settings: Settings, names: list[str]) -> dict[str, str]:
+    """Alias -> preset, for the aliases whose target is among a model's presets."""
+    available = set(names)
     return {alias.lower(): target for alias, target in settings.voice_aliases.items() if target in available}
 
 
+async def model_presets(state: AppState, spec: ModelSpec) -> list[str]:
+    return state.fleet.voices(await state.fleet.current(), spec)
+
+
+async def preset_voices(state: AppState) -> list[PresetVoice]:
+    """The preset voices of every speech model a live worker serves (or this server's disk has)."""
+    fleet = await state.fleet.current()
+    rows: list[PresetVoice] = []
+    for spec in MODELS.values():
+        if spec.kind != "tts" or not (fleet.is_live(spec.id) or state.fleet.installed_here(spec)):
+            continue
+        names = state.fleet.voices(fleet, spec)
+        aliases = aliases_for(state.settings, names)
+        for name in names:
+            rows.append(
+                PresetVoice(
+                    id=name, model=spec.id, name=name, aliases=sorted(a for a, t in aliases.items() if t == name)
+                )
+            )
+    return rows
+
+
 async def resolve_voice(
-    session: AsyncSession, settings: Settings, account: Account, spec: ModelSpec, voice: str
+    session: AsyncSession, state: AppState, account: Account, spec: ModelSpec, voice: str
 ) -> ResolvedVoice:
+    names = await model_presets(state, spec)
     if voice.startswith("voice_"):
         row = (
             await session.execute(select(Voice).where(Voice.id == voice, Voice.account_id == account.id))
@@ -55,17 +73,15 @@ async def resolve_voice(
                 f"{', '.join(m.id for m in MODELS.values() if m.can_clone)}.",
                 param="voice",
             )
-        names = presets(settings, spec)
         return ResolvedVoice(preset=names[0] if names else "default", voice_id=row.id, language=row.language)
-    names = presets(settings, spec)
     if voice in names:
         return ResolvedVoice(preset=voice)
-    alias = aliases_for(settings, spec).get(voice.lower())
+    alias = aliases_for(state.settings, names).get(voice.lower())
     if alias:
         return ResolvedVoice(preset=alias)
-    if not names and spec.family != "piper":
+    if not names and spec.find_voices is None:
         return ResolvedVoice(preset=voice)  # the engine knows its own speakers; it answers voice_not_found
-    known = sorted(set(names) | set(aliases_for(settings, spec)))
+    known = sorted(set(names) | set(aliases_for(state.settings, names)))
     raise VoiceNotFound(
         f"Voice '{voice}' does not exist for model '{spec.id}'. Voices: {', '.join(known) or 'none'}; "
         "or a cloned voice id (voice_...).",
@@ -73,10 +89,11 @@ async def resolve_voice(
     )
 
 
-def default_clone_model(settings: Settings) -> str:
-    if settings.default_clone_model:
-        return settings.default_clone_model
-    for model_id in CLONE_MODEL_PREFERENCE:
-        if is_installed(MODELS[model_id], settings.resolved_model_dir):
-            return model_id
-    return CLONE_MODEL_PREFERENCE[0]
+async def default_clone_model(state: AppState) -> str:
+    """DEFAULT_CLONE_MODEL, else the preferred clone-capable model a live worker serves (else the preferred one)."""
+    if state.settings.default_clone_model:
+        return state.settings.default_clone_model
+    fleet = await state.fleet.current()
+    cloners = sorted((m for m in MODELS.values() if m.can_clone), key=lambda m: -m.preference)
+    live = [m for m in cloners if fleet.is_live(m.id)]
+    return (live or cloners)[0].id

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--format", default="mp3")
     args = parser.parse_args()
 
-    from workers.engines.base import TranscribeOptions
+    from workers.engines.base import SynthesisOptions, TranscribeOptions
     from workers.engines.piper import PiperEngine
     from workers.engines.whisper import WhisperEngine
 
@@ -40,7 +40,7 @@ def main() -> None:
         stt = WhisperEngine.load(p.model_dir, MODELS["whisper-base"])
 
         def direct_tts() -> bytes:
-            samples = np.concatenate(list(tts.synthesize(TEXT, voice="joe", speed=1.0)))
+            samples = np.concatenate(list(tts.synthesize(TEXT, SynthesisOptions(voice="joe"))))
             return audio.encode(samples, tts.sample_rate, args.format)
 
         clip = direct_tts()

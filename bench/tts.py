@@ -44,6 +44,7 @@ def main() -> None:
 
     from resemblyzer import VoiceEncoder
 
+    from workers.engines.base import SynthesisOptions
     from workers.engines.piper import PiperEngine
     from workers.synthesis import synthesize_pieces
 
@@ -60,7 +61,7 @@ def main() -> None:
         for fmt in FORMATS:
 
             def direct(fmt: str = fmt) -> bytes:
-                samples = np.concatenate(list(synthesize_pieces(engine, TEXT, voice="joe")))
+                samples = np.concatenate(list(synthesize_pieces(engine, TEXT, SynthesisOptions(voice="joe"))))
                 return audio.encode(samples, engine.sample_rate, fmt)
 
             def platform(fmt: str = fmt) -> bytes:
@@ -80,7 +81,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 platform()
                 p_times.append(time.perf_counter() - t0)
-            seconds = np.concatenate(list(synthesize_pieces(engine, TEXT, voice="joe"))).size / engine.sample_rate
+            seconds = (
+                np.concatenate(list(synthesize_pieces(engine, TEXT, SynthesisOptions(voice="joe")))).size
+                / engine.sample_rate
+            )
             formats[fmt] = {
                 "audio_seconds": round(seconds, 2),
                 "rtf_direct": round(median(d_times) / seconds, 4),

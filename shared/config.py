@@ -38,6 +38,9 @@ class StoreSettings(BaseModel):
     """S3 region name used for signing."""
     presign_ttl_seconds: int = 3600
     """Lifetime of presigned download URLs."""
+    input_retention_seconds: int = Field(default=0, ge=0)
+    """Uploaded inputs (transcription files, clone samples) are deleted when their job ends; this keeps them so many
+    seconds longer (then the API's housekeeping deletes them). Outputs are kept."""
 
 
 class LimitSettings(BaseModel):
@@ -64,6 +67,8 @@ class CelerySettings(BaseModel):
     """Hard time limit of one job."""
     max_attempts: int = 3
     """A job redelivered after a worker crash is failed after this many starts."""
+    max_memory_per_child_mb: int = Field(default=8192, ge=256)
+    """A worker child whose resident memory passed this after a job is replaced by a fresh one."""
 
 
 class CreditSettings(BaseModel):
@@ -118,7 +123,14 @@ class Settings(BaseSettings):
     worker_models: str | None = None
     """Comma-separated model ids a worker hosts (default: every installed model)."""
     model_ttl_seconds: int = 0
-    """Unload a model after this many idle seconds in a worker (0 keeps models warm forever)."""
+    """Unload a model after this many idle seconds in a worker, checked on a timer (0 keeps models warm)."""
+    preload_models: bool = True
+    """Workers load their models in the background as soon as they start (not blocking their start-up), so the
+    first job pays no load time; false: each model loads on its first job."""
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    """How often each worker process advertises itself in Redis; it counts as gone after three missed beats."""
+    conditioning_cache_mb: int = Field(default=256, ge=0)
+    """Per worker process: memory for cloned voices' conditioning (latents, prompts, embeddings) kept warm."""
     voice_aliases: dict[str, str] = Field(
         default_factory=lambda: {
             name: "joe"

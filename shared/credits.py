@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared.catalog import MODELS
 from shared.db.models import Account, Job, LedgerEntry
-from shared.pricing import actual_cost
+from shared.jobkinds import job_kind
+from shared.pricing import Cost
 
 GRANT, ADJUST, RESERVE, RELEASE, CHARGE, REFUND = "grant", "adjust", "reserve", "release", "charge", "refund"
 ACTIVE_STATES = ("queued", "running")
@@ -92,13 +94,19 @@ class Settlement:
     returned: int
 
 
+def actual_cost(job: Job) -> Cost:
+    """What a finished job costs by its kind's price rule, from what it actually produced (its typed result)."""
+    kind = job_kind(job.kind)
+    return kind.actual(MODELS[job.model], kind.parse_request(job.request or {}), kind.parse_result(job.result))
+
+
 def settle_success(session: Session, job_id: str) -> Settlement:
     """Charge a job that just succeeded its actual cost (never more than it reserved) and return the rest.
 
     Call it in the transaction of the `succeeded` compare-and-set, only when that update took effect.
     """
     job = session.execute(select(Job).where(Job.id == job_id).execution_options(populate_existing=True)).scalar_one()
-    cost = actual_cost(job.kind, job.model, job.request or {}, job.result)
+    cost = actual_cost(job)
     charged = min(cost.micros, job.reserved_credits)
     values: dict[str, object] = {"charged_credits": charged}
     if cost.characters is not None:

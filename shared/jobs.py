@@ -70,6 +70,12 @@ def cancel_stmt(job_id: str) -> Update:
     )
 
 
+def forget_inputs(session: Session, job_id: str) -> None:
+    """The job's uploads were deleted from the store: no housekeeping pass needs to look at it again."""
+    session.execute(update(Job).where(Job.id == job_id).values(input_key=None))
+    session.commit()
+
+
 def progress_stmt(job_id: str, progress: float) -> Update:
     return update(Job).where(Job.id == job_id, Job.state == RUNNING).values(progress=max(0.0, min(1.0, progress)))
 

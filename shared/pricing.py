@@ -1,8 +1,8 @@
 """What a job costs, from the catalog's prices: per 1000 characters (TTS), per audio second (STT), flat per clone.
 
 Money is integer micro-credits (1 credit = 1,000,000 micro-credits), so sums and comparisons are exact on every
-database; costs round up to the next micro-credit. The same functions price a job's estimate (when it is
-created, from its request) and its actual cost (when it succeeds, from its result).
+database; costs round up to the next micro-credit. Each job kind's price rule (shared/jobkinds) prices its estimate
+(when it is created, from its request) and its actual cost (when it succeeds, from its result) with these.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
-from typing import Any
 
-from shared.catalog import MODELS, ModelSpec
+from shared.catalog import ModelSpec
 
 MICROS_PER_CREDIT = 1_000_000
 _MICROS = Decimal(MICROS_PER_CREDIT)
@@ -63,7 +62,7 @@ def _price(value: float) -> Decimal:
 def tts_cost(spec: ModelSpec, text: str | int) -> Cost:
     """Synthesis of `text` (or of that many characters)."""
     characters = text if isinstance(text, int) else len(text)
-    return Cost(_ceil_micros(_price(spec.price_per_1k_chars) * characters / 1000), characters=characters)
+    return Cost(_ceil_micros(_price(spec.prices.per_1k_chars) * characters / 1000), characters=characters)
 
 
 def stt_cost(spec: ModelSpec, audio_seconds: float) -> Cost:
@@ -71,24 +70,9 @@ def stt_cost(spec: ModelSpec, audio_seconds: float) -> Cost:
     if not math.isfinite(audio_seconds) or audio_seconds < 0:
         audio_seconds = 0.0
     seconds = round(audio_seconds, 3)
-    return Cost(_ceil_micros(_price(spec.price_per_audio_second) * Decimal(str(seconds))), audio_seconds=seconds)
+    return Cost(_ceil_micros(_price(spec.prices.per_audio_second) * Decimal(str(seconds))), audio_seconds=seconds)
 
 
 def clone_cost(spec: ModelSpec) -> Cost:
     """One voice clone (flat)."""
-    return Cost(_ceil_micros(_price(spec.clone_price)))
-
-
-def actual_cost(kind: str, model: str, request: dict[str, Any], result: dict[str, Any] | None) -> Cost:
-    """What a finished job costs, from what it actually produced (its result), falling back to its request."""
-    spec = MODELS[model]
-    result = result or {}
-    if kind == "tts":
-        characters = result.get("characters")
-        return tts_cost(spec, int(characters) if characters is not None else str(request.get("input", "")))
-    if kind == "stt":
-        duration = result.get("duration", request.get("audio_duration"))
-        return stt_cost(spec, float(duration or 0.0))
-    if kind == "clone":
-        return clone_cost(spec)
-    raise ValueError(f"no price for jobs of kind '{kind}'")
+    return Cost(_ceil_micros(_price(spec.prices.per_clone)))

@@ -1,11 +1,16 @@
-"""Queue names, task names and the Celery configuration both the API (producer) and the workers use.
+"""Queue names, task routing and the Celery configuration both the API (producer) and the workers use.
 
-One queue per model and job kind: `tts.<model>`, `stt.<model>`, `clone.<model>`. The API enqueues by task name
-with `send_task`, so it never imports worker code.
+Each model has one queue per job kind it serves and per latency class: `tts.piper.interactive`,
+`tts.piper.batch`, `stt.whisper-base.interactive`, ... Synchronous and streaming requests go to the interactive
+queue, async requests and batch items to the batch queue; a worker lists its interactive queues first and Redis is
+read in that fixed order (`queue_order_strategy=priority`), so it always takes interactive work before batch work.
+The API enqueues by task name with `send_task`, so it never imports worker code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from celery import Celery
@@ -13,14 +18,13 @@ from kombu import Queue
 
 from shared.config import Settings
 
-JobKind = Literal["tts", "stt", "clone"]
-JOB_KINDS: tuple[JobKind, ...] = ("tts", "stt", "clone")
+LatencyClass = Literal["interactive", "batch"]
+LATENCY_CLASSES: tuple[LatencyClass, ...] = ("interactive", "batch")
 
-TASK_NAMES: dict[str, str] = {
-    "tts": "s2s.synthesize",
-    "stt": "s2s.transcribe",
-    "clone": "s2s.clone",
-}
+# Redis emulates message priorities with one list per priority step, `<queue><sep><step>` (step 0 is the queue's
+# own name). Celery's defaults, spelled out so depth counting and the broker agree.
+PRIORITY_STEPS = [0, 3, 6, 9]
+PRIORITY_SEP = "\x06\x16"
 
 # Redis pub/sub channel on which workers announce job state changes (JSON: job_id, state, progress).
 JOB_EVENTS_CHANNEL = "s2s:job-events"
@@ -31,21 +35,62 @@ def job_stream_channel(job_id: str) -> str:
     return f"s2s:job-stream:{job_id}"
 
 
-def queue_name(kind: str, model_id: str) -> str:
-    return f"{kind}.{model_id}"
+def queue_name(family: str, model_id: str, latency: LatencyClass = "interactive") -> str:
+    return f"{family}.{model_id}.{latency}"
 
 
-def queues_for_models(model_ids: list[str]) -> list[str]:
-    """Every queue a worker hosting these models subscribes to."""
+@dataclass(frozen=True)
+class QueueInfo:
+    name: str
+    family: str
+    model: str
+    latency: LatencyClass
+
+
+def parse_queue(name: str) -> QueueInfo | None:
+    family, _, rest = name.partition(".")
+    model, _, latency = rest.rpartition(".")
+    if not family or not model or latency not in LATENCY_CLASSES:
+        return None
+    return QueueInfo(name, family, model, latency)  # type: ignore[arg-type]
+
+
+def task_name(kind: str) -> str:
+    from shared.jobkinds import job_kind
+
+    return job_kind(kind).task
+
+
+def job_queue(kind: str, model_id: str, latency: LatencyClass) -> str:
+    from shared.jobkinds import job_kind
+
+    return queue_name(job_kind(kind).queue_family, model_id, latency)
+
+
+def queues_for_models(model_ids: Iterable[str]) -> list[str]:
+    """Every queue a worker hosting these models consumes, interactive ones first (the order Redis is read in)."""
+    from shared.catalog import MODELS
+    from shared.jobkinds import job_kind
+
+    ids = list(model_ids)
+    return [
+        queue_name(job_kind(kind).queue_family, model_id, latency)
+        for latency in LATENCY_CLASSES
+        for model_id in ids
+        for kind in MODELS[model_id].job_kinds
+    ]
+
+
+def all_queues() -> list[str]:
+    """The queues of every model in the catalog."""
     from shared.catalog import MODELS
 
-    names: list[str] = []
-    for model_id in model_ids:
-        spec = MODELS[model_id]
-        names.append(queue_name(spec.kind, model_id))
-        if spec.can_clone:
-            names.append(queue_name("clone", model_id))
-    return names
+    return queues_for_models(MODELS)
+
+
+def priority_lists(queue: str) -> list[str]:
+    """The Redis lists holding a queue's messages, one per priority step."""
+    return [queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}" for step in PRIORITY_STEPS]
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -56,6 +101,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": {
             # Redis re-delivers unacked messages after this; it must exceed the longest job.
             "visibility_timeout": settings.celery.visibility_timeout_seconds,
+            # read the queues in the order the worker lists them: interactive before batch
+            "queue_order_strategy": "priority",
+            "priority_steps": PRIORITY_STEPS,
+            "sep": PRIORITY_SEP,
         },
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -71,6 +120,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": True,
         "task_send_sent_event": True,
         "broker_pool_limit": 10,
+        # a child that grew past this (KiB) after a job is replaced: models leak no memory for ever
+        "worker_max_memory_per_child": settings.celery.max_memory_per_child_mb * 1024,
     }
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import date as date_
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-AudioFormat = Literal["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
-Emotion = Literal["neutral", "happy", "sad", "angry"]
+from shared.jobkinds.clone import CloneResult
+from shared.jobkinds.speech import SpeechCreate, SpeechResult
+from shared.jobkinds.transcription import TranscriptionCreate
+from shared.transcripts import TranscriptionPublic
+
+# The request and result models of each job kind live with the kind (shared/jobkinds); routes import them here.
+__all__ = ["CloneResult", "SpeechCreate", "SpeechResult", "TranscriptionCreate", "TranscriptionPublic"]
+
 JobState = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
 
@@ -24,41 +30,6 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
-
-
-# --- speech ---------------------------------------------------------------------------------------------
-class SpeechCreate(BaseModel):
-    """Text to speech. `format` and OpenAI's `response_format` are the same field."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    model: str = Field(description="TTS model id, e.g. `piper` or `fish-speech-v1.5`.", examples=["piper"])
-    voice: str = Field(description="Preset voice name or a cloned voice id (`voice_...`).", examples=["joe"])
-    input: str = Field(description="Text to speak (1-5000 characters).", examples=["Hello, world!"])
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speed multiplier, 0.5-2.0.")
-    format: AudioFormat = Field(
-        default="mp3",
-        validation_alias=AliasChoices("format", "response_format"),
-        description="Output format: mp3, wav, ogg (Opus in Ogg), flac, opus, aac or pcm (16-bit mono).",
-    )
-    emotion: Emotion | None = Field(
-        default=None,
-        description="Emotion tag: neutral, happy, sad or angry (Piper realises it as prosody: pitch, range, rate, "
-        "energy).",
-    )
-    instructions: str | None = Field(
-        default=None, max_length=1000, description="Style instructions, for models that take them (OpenAI name)."
-    )
-    language: str | None = Field(default=None, description="Language of the text, for multilingual models.")
-    stream: bool = Field(default=False, description="Stream the audio as it is synthesised (chunked HTTP).")
-    stream_format: Literal["audio", "sse"] = Field(
-        default="audio", description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas."
-    )
-    async_: bool = Field(
-        default=False,
-        alias="async",
-        description="Return 202 with the job at once instead of waiting for the audio.",
-    )
 
 
 # --- voices ---------------------------------------------------------------------------------------------------
@@ -96,32 +67,6 @@ class VoiceDeleted(BaseModel):
     deleted: bool = True
 
 
-# --- transcription --------------------------------------------------------------------------------------
-class WordPublic(BaseModel):
-    start: float
-    end: float
-    word: str
-    probability: float | None = None
-    speaker: str | None = None
-
-
-class SegmentPublic(BaseModel):
-    id: int | None = None
-    start: float
-    end: float
-    text: str
-    speaker: str | None = None
-    words: list[WordPublic] | None = None
-
-
-class TranscriptionPublic(BaseModel):
-    text: str
-    language: str | None = None
-    language_probability: float | None = None
-    duration: float | None = None
-    segments: list[SegmentPublic] = Field(default_factory=list)
-
-
 # --- jobs -----------------------------------------------------------------------------------------------
 class JobError(BaseModel):
     code: str
@@ -140,8 +85,10 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: JobError | None = None
-    result: dict[str, Any] | None = Field(
-        default=None, description="Transcription for speech-to-text jobs; audio metadata for synthesis jobs."
+    result: TranscriptionPublic | SpeechResult | CloneResult | None = Field(
+        default=None,
+        description="Once succeeded: the transcription (speech to text, the `json` format), the audio's metadata "
+        "(speech) or the enrolled voice (clone).",
     )
     result_url: str | None = Field(default=None, description="Download the audio output here (same API key).")
     presigned_url: str | None = Field(
@@ -164,12 +111,16 @@ class ModelPublic(BaseModel):
     kind: Literal["tts", "stt"]
     family: str
     description: str
-    installed: bool = Field(description="Whether this server has the model's weights.")
+    installed: bool = Field(description="Whether the model's weights are installed on some worker (or this server).")
+    live: bool = Field(description="Whether a live worker serves it now (requests for it can run).")
+    workers: int = Field(description="Live worker processes serving it.")
+    loaded: bool = Field(description="Whether some worker has it in memory now (no load time on the next job).")
     bundled: bool = Field(description="Shipped with the default install.")
     languages: list[str] = Field(description="Supported language codes; empty means multilingual.")
     voices: list[str] = Field(default_factory=list, description="Preset voices (TTS models).")
     can_clone: bool = False
     emotions: bool = False
+    streaming: bool = Field(default=False, description="Output arrives while the job runs (`stream=true`).")
     install_hint: str | None = Field(default=None, description="How to install the weights when missing.")
     prices: ModelPrices
 

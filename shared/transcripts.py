@@ -1,13 +1,17 @@
-"""Rendering a stored transcription result in the response formats clients ask for.
+"""A transcript's one stored shape, and every public shape rendered from it.
 
-The worker stores one complete result (segments with words, speakers, probabilities); the API renders it as
-json, verbose_json, text, srt, vtt or diarized_json, synchronously or later from the job row.
+The worker stores a `Transcript` (segments with their words, speakers and decoder statistics) in the job row; the
+API renders it as `json` (the contract's shape, `TranscriptionPublic`), `verbose_json` (OpenAI's), `diarized_json`,
+`text`, `srt` or `vtt`, synchronously or later from the job row. `GET /v1/jobs/{id}` shows the `json` rendering,
+never the storage shape.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 ResponseFormat = Literal["json", "verbose_json", "text", "srt", "vtt", "diarized_json"]
 RESPONSE_FORMATS: tuple[str, ...] = ("json", "verbose_json", "text", "srt", "vtt", "diarized_json")
@@ -20,98 +24,228 @@ MEDIA_TYPES = {
     "vtt": "text/vtt; charset=utf-8",
 }
 
-_BASIC_SEGMENT_KEYS = ("id", "start", "end", "text", "speaker", "channel")
-_VERBOSE_SEGMENT_KEYS = (
-    "id",
-    "seek",
-    "start",
-    "end",
-    "text",
-    "tokens",
-    "temperature",
-    "avg_logprob",
-    "compression_ratio",
-    "no_speech_prob",
-    "speaker",
-    "channel",
-    "words",
-)
+
+# --- the stored shape -------------------------------------------------------------------------------------------
+class Word(BaseModel):
+    start: float
+    end: float
+    word: str
+    probability: float | None = None
+    speaker: str | None = None
 
 
-def _pick(segment: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: segment[k] for k in keys if k in segment and segment[k] is not None}
+class Segment(BaseModel):
+    id: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    channel: int | None = None
+    words: list[Word] | None = None  # None when word timestamps were not asked for
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+    temperature: float | None = None
+    seek: int | None = None
+
+    def shifted(self, offset: float) -> Segment:
+        """The same segment on the file's timeline when it was decoded from a chunk starting at `offset`."""
+        if offset:
+            self.start = round(self.start + offset, 3)
+            self.end = round(self.end + offset, 3)
+            for w in self.words or []:
+                w.start = round(w.start + offset, 3)
+                w.end = round(w.end + offset, 3)
+        return self
 
 
-def all_words(result: dict[str, Any]) -> list[dict[str, Any]]:
-    return [w for seg in result.get("segments", []) for w in (seg.get("words") or [])]
+class SpeakerSummary(BaseModel):
+    id: str
+    speaking_seconds: float
 
 
-def to_json(result: dict[str, Any], *, words: bool) -> dict[str, Any]:
-    """The contract's shape: text, language, duration, segments (start, end, text, speaker)."""
-    body: dict[str, Any] = {
-        "text": result.get("text", ""),
-        "language": result.get("language"),
-        "language_probability": result.get("language_probability"),
-        "duration": result.get("duration"),
-        "segments": [_pick(s, _BASIC_SEGMENT_KEYS) for s in result.get("segments", [])],
-    }
-    if words:
-        body["words"] = all_words(result)
-    if result.get("speakers") is not None:
-        body["speakers"] = result["speakers"]
-    return {k: v for k, v in body.items() if v is not None}
+class Transcript(BaseModel):
+    """What a transcription job stores: the complete result, whatever format the client asked for."""
+
+    text: str
+    language: str | None = None
+    language_probability: float | None = None
+    duration: float = Field(description="Seconds of audio decoded (what is billed).")
+    segments: list[Segment] = Field(default_factory=list)
+    speakers: list[SpeakerSummary] | None = None
+    diarization: str | None = Field(default=None, description="How speakers were found: a pipeline or `channels`.")
+    processing_seconds: float | None = None
+
+    def words(self) -> list[Word]:
+        return [w for seg in self.segments for w in (seg.words or [])]
 
 
-def to_verbose_json(result: dict[str, Any], *, words: bool) -> dict[str, Any]:
-    """OpenAI's verbose_json, plus speaker labels and the language probability."""
-    segments = []
-    for seg in result.get("segments", []):
-        item = _pick(seg, _VERBOSE_SEGMENT_KEYS)
-        item.setdefault("seek", 0)
-        item.setdefault("tokens", [])
-        if not words:
-            item.pop("words", None)
-        segments.append(item)
-    body: dict[str, Any] = {
-        "task": "transcribe",
-        "language": result.get("language"),
-        "language_probability": result.get("language_probability"),
-        "duration": result.get("duration"),
-        "text": result.get("text", ""),
-        "segments": segments,
-    }
-    if words:
-        body["words"] = all_words(result)
-    if result.get("speakers") is not None:
-        body["speakers"] = result["speakers"]
-    return body
+# --- public shapes --------------------------------------------------------------------------------------------
+class _Public(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-def to_diarized_json(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "task": "transcribe",
-        "language": result.get("language"),
-        "duration": result.get("duration"),
-        "text": result.get("text", ""),
-        "segments": [
-            {"type": "transcript.text.segment", **_pick(s, ("id", "start", "end", "text", "speaker"))}
-            for s in result.get("segments", [])
+class WordPublic(_Public):
+    start: float
+    end: float
+    word: str
+    probability: float | None = None
+    speaker: str | None = None
+
+
+class SegmentPublic(_Public):
+    id: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    channel: int | None = Field(default=None, description="The channel it was heard on (`channels=split`).")
+    words: list[WordPublic] | None = Field(default=None, description="With word timestamps: this segment's words.")
+
+
+class TranscriptionPublic(_Public):
+    """The contract's transcription (`response_format=json`)."""
+
+    text: str
+    language: str | None = None
+    language_probability: float | None = None
+    duration: float | None = None
+    segments: list[SegmentPublic] = Field(default_factory=list)
+    words: list[WordPublic] | None = Field(default=None, description="With word timestamps: every word, in order.")
+    speakers: list[SpeakerSummary] | None = Field(default=None, description="With diarization: who spoke how long.")
+
+
+class VerboseSegment(_Public):
+    id: int
+    seek: int = 0
+    start: float
+    end: float
+    text: str
+    tokens: list[int] = Field(default_factory=list)
+    temperature: float | None = None
+    avg_logprob: float | None = None
+    compression_ratio: float | None = None
+    no_speech_prob: float | None = None
+    speaker: str | None = None
+    channel: int | None = None
+    words: list[WordPublic] | None = None
+
+
+class VerboseTranscription(_Public):
+    """OpenAI's `verbose_json`, plus speaker labels and the language probability."""
+
+    task: Literal["transcribe"] = "transcribe"
+    language: str | None = None
+    language_probability: float | None = None
+    duration: float | None = None
+    text: str
+    segments: list[VerboseSegment] = Field(default_factory=list)
+    words: list[WordPublic] | None = None
+    speakers: list[SpeakerSummary] | None = None
+
+
+class DiarizedSegment(_Public):
+    type: Literal["transcript.text.segment"] = "transcript.text.segment"
+    id: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+class DiarizedTranscription(_Public):
+    """`diarized_json`: segments labelled with speakers, as OpenAI's diarizing transcription model returns."""
+
+    task: Literal["transcribe"] = "transcribe"
+    language: str | None = None
+    duration: float | None = None
+    text: str
+    segments: list[DiarizedSegment] = Field(default_factory=list)
+    speakers: list[SpeakerSummary] = Field(default_factory=list)
+
+
+# --- rendering ------------------------------------------------------------------------------------------------
+def _word(w: Word) -> WordPublic:
+    return WordPublic(start=w.start, end=w.end, word=w.word, probability=w.probability, speaker=w.speaker)
+
+
+def to_json(transcript: Transcript, *, words: bool) -> TranscriptionPublic:
+    """The contract's shape; with `words`, every word at the top level and each segment's under it."""
+    segments = [
+        SegmentPublic(
+            id=s.id,
+            start=s.start,
+            end=s.end,
+            text=s.text,
+            speaker=s.speaker,
+            channel=s.channel,
+            words=[_word(w) for w in (s.words or [])] if words else None,
+        )
+        for s in transcript.segments
+    ]
+    return TranscriptionPublic(
+        text=transcript.text,
+        language=transcript.language,
+        language_probability=transcript.language_probability,
+        duration=transcript.duration,
+        segments=segments,
+        words=[_word(w) for w in transcript.words()] if words else None,
+        speakers=transcript.speakers,
+    )
+
+
+def to_verbose_json(transcript: Transcript, *, words: bool) -> VerboseTranscription:
+    segments = [
+        VerboseSegment(
+            id=s.id,
+            seek=s.seek or 0,
+            start=s.start,
+            end=s.end,
+            text=s.text,
+            temperature=s.temperature,
+            avg_logprob=s.avg_logprob,
+            compression_ratio=s.compression_ratio,
+            no_speech_prob=s.no_speech_prob,
+            speaker=s.speaker,
+            channel=s.channel,
+            words=[_word(w) for w in (s.words or [])] if words else None,
+        )
+        for s in transcript.segments
+    ]
+    return VerboseTranscription(
+        language=transcript.language,
+        language_probability=transcript.language_probability,
+        duration=transcript.duration,
+        text=transcript.text,
+        segments=segments,
+        words=[_word(w) for w in transcript.words()] if words else None,
+        speakers=transcript.speakers,
+    )
+
+
+def to_diarized_json(transcript: Transcript) -> DiarizedTranscription:
+    return DiarizedTranscription(
+        language=transcript.language,
+        duration=transcript.duration,
+        text=transcript.text,
+        segments=[
+            DiarizedSegment(id=s.id, start=s.start, end=s.end, text=s.text, speaker=s.speaker)
+            for s in transcript.segments
         ],
-        "speakers": result.get("speakers") or [],
-    }
+        speakers=transcript.speakers or [],
+    )
 
 
-def to_text(result: dict[str, Any]) -> str:
-    segments = result.get("segments", [])
-    if not any(s.get("speaker") for s in segments):
-        return str(result.get("text", "")).strip() + "\n"
+def to_text(transcript: Transcript) -> str:
+    segments = transcript.segments
+    if not any(s.speaker for s in segments):
+        return transcript.text.strip() + "\n"
     lines: list[str] = []
     for seg in segments:
-        speaker = seg.get("speaker")
-        if lines and lines[-1].startswith(f"{speaker}: "):
-            lines[-1] += " " + seg["text"]
+        if lines and lines[-1].startswith(f"{seg.speaker}: "):
+            lines[-1] += " " + seg.text
         else:
-            lines.append(f"{speaker}: {seg['text']}")
+            lines.append(f"{seg.speaker}: {seg.text}")
     return "\n".join(lines) + "\n"
 
 
@@ -123,34 +257,45 @@ def _timestamp(seconds: float, sep: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{ms:03d}"
 
 
-def to_srt(result: dict[str, Any]) -> str:
+def to_srt(transcript: Transcript) -> str:
     cues = []
-    for i, seg in enumerate(result.get("segments", []), start=1):
-        label = f"[{seg['speaker']}] " if seg.get("speaker") else ""
-        cues.append(f"{i}\n{_timestamp(seg['start'], ',')} --> {_timestamp(seg['end'], ',')}\n{label}{seg['text']}\n")
+    for i, seg in enumerate(transcript.segments, start=1):
+        label = f"[{seg.speaker}] " if seg.speaker else ""
+        cues.append(f"{i}\n{_timestamp(seg.start, ',')} --> {_timestamp(seg.end, ',')}\n{label}{seg.text}\n")
     return "\n".join(cues)
 
 
-def to_vtt(result: dict[str, Any]) -> str:
+def to_vtt(transcript: Transcript) -> str:
     cues = ["WEBVTT\n"]
-    for seg in result.get("segments", []):
-        text = f"<v {seg['speaker']}>{seg['text']}" if seg.get("speaker") else seg["text"]
-        cues.append(f"{_timestamp(seg['start'], '.')} --> {_timestamp(seg['end'], '.')}\n{text}\n")
+    for seg in transcript.segments:
+        text = f"<v {seg.speaker}>{seg.text}" if seg.speaker else seg.text
+        cues.append(f"{_timestamp(seg.start, '.')} --> {_timestamp(seg.end, '.')}\n{text}\n")
     return "\n".join(cues)
 
 
-def render(result: dict[str, Any], fmt: str, *, words: bool = False) -> tuple[str, str]:
-    """(body, media type) of a result in one of RESPONSE_FORMATS."""
+TranscriptionBody = TranscriptionPublic | VerboseTranscription | DiarizedTranscription
+
+
+def render_model(transcript: Transcript, fmt: str, *, words: bool = False) -> TranscriptionBody:
+    """The JSON formats as their public models."""
     if fmt == "json":
-        return json.dumps(to_json(result, words=words), ensure_ascii=False), MEDIA_TYPES[fmt]
+        return to_json(transcript, words=words)
     if fmt == "verbose_json":
-        return json.dumps(to_verbose_json(result, words=words), ensure_ascii=False), MEDIA_TYPES[fmt]
+        return to_verbose_json(transcript, words=words)
     if fmt == "diarized_json":
-        return json.dumps(to_diarized_json(result), ensure_ascii=False), MEDIA_TYPES[fmt]
+        return to_diarized_json(transcript)
+    raise ValueError(f"'{fmt}' is not a JSON response format")
+
+
+def render(transcript: Transcript, fmt: str, *, words: bool = False) -> tuple[str, str]:
+    """(body, media type) of a transcript in one of RESPONSE_FORMATS."""
+    if fmt in ("json", "verbose_json", "diarized_json"):
+        body = render_model(transcript, fmt, words=words).model_dump(mode="json", exclude_none=True)
+        return json.dumps(body, ensure_ascii=False), MEDIA_TYPES[fmt]
     if fmt == "text":
-        return to_text(result), MEDIA_TYPES[fmt]
+        return to_text(transcript), MEDIA_TYPES[fmt]
     if fmt == "srt":
-        return to_srt(result), MEDIA_TYPES[fmt]
+        return to_srt(transcript), MEDIA_TYPES[fmt]
     if fmt == "vtt":
-        return to_vtt(result), MEDIA_TYPES[fmt]
+        return to_vtt(transcript), MEDIA_TYPES[fmt]
     raise ValueError(f"unknown response format {fmt!r}")

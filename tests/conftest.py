@@ -24,6 +24,16 @@ from tests.services import (
 )
 
 BUNDLED = "piper,whisper-base,whisper-tiny.en"
+FAST_TIER = Path(__file__).resolve().parent / "fast"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything outside tests/fast is the integration tier (real servers, real models)."""
+    for item in items:
+        if FAST_TIER not in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
 PG_ADMIN_URL = os.environ.get("S2S_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

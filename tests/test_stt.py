@@ -277,29 +277,35 @@ def test_chunked_pipeline_matches_reference(model_dir: Path, testdata: Path, tmp
     """A file longer than the chunk size is cut in pauses; every clip comes back, on the file's timeline."""
     from shared.catalog import MODELS
     from workers.engines.whisper import WhisperEngine
-    from workers.transcribe import STTRequest, silence_aligned_chunks, transcribe_file
+    from workers.transcribe import STTRequest, transcribe_file
 
     clips = ["jfk.flac", "leopard_test_en.wav", "jfk.flac", "leopard_test_en.wav", "jfk.flac"]
     samples = media.concat([testdata / c for c in clips], gap_seconds=1.5)
     tmp = tmp_path / "long.flac"
     tmp.write_bytes(audio.encode(samples, 16000, "flac"))
-    chunks = list(silence_aligned_chunks(tmp, chunk_seconds=20))
-    assert len(chunks) >= 3
-    assert sum(c.shape[1] for _, c in chunks) == samples.size
-    engine = WhisperEngine.load(model_dir, MODELS["whisper-base"])
+    whisper = WhisperEngine.load(model_dir, MODELS["whisper-base"])
+    chunks: list[int] = []
+
+    class Counting:  # the real engine, counting the chunks it is handed
+        def transcribe(self, chunk: np.ndarray, options: Any) -> Any:
+            chunks.append(chunk.size)
+            return whisper.transcribe(chunk, options)
+
     progress: list[float] = []
     result = transcribe_file(
-        engine,
+        Counting(),
         tmp,
         STTRequest(words=True),
-        duration=samples.size / 16000,
+        expected_duration=samples.size / 16000,
         chunk_seconds=20,
         on_progress=progress.append,
     )
+    assert len(chunks) >= 3 and sum(chunks) == samples.size  # every sample decoded, in several cuts
+    assert result.duration == round(samples.size / 16000, 3)
     reference = " ".join((testdata / c).with_suffix(".txt").read_text() for c in clips)
-    assert wer(reference, result["text"]) <= 0.1
-    starts = [s["start"] for s in result["segments"]]
-    assert starts == sorted(starts) and result["segments"][-1]["end"] <= samples.size / 16000 + 0.1
+    assert wer(reference, result.text) <= 0.1
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and result.segments[-1].end <= samples.size / 16000 + 0.1
     assert progress == sorted(progress) and 0.9 < progress[-1] <= 0.99
 
 
@@ -394,32 +400,3 @@ def test_pyannote_loader_and_fallback(tmp_path: Path) -> None:
     with pytest.raises(ModelNotInstalled, match=r"pyannote\.audio is not"):
         PyannoteDiarizer.load(tmp_path)
     assert isinstance(load_diarizer(tmp_path), BundledDiarizer)
-
-
-def test_transcript_rendering_units() -> None:
-    from shared.transcripts import render
-
-    result = {
-        "text": "Hi there. Bye.",
-        "language": "en",
-        "duration": 3725.5,
-        "segments": [
-            {"id": 0, "start": 0.0, "end": 1.5, "text": "Hi there.", "speaker": "SPEAKER_00"},
-            {"id": 1, "start": 3723.25, "end": 3725.5, "text": "Bye.", "speaker": "SPEAKER_01"},
-        ],
-    }
-    srt, _ = render(result, "srt")
-    assert "2\n01:02:03,250 --> 01:02:05,500\n[SPEAKER_01] Bye." in srt
-    vtt, media_type = render(result, "vtt")
-    assert media_type.startswith("text/vtt") and "01:02:03.250 --> 01:02:05.500\n<v SPEAKER_01>Bye." in vtt
-    text, _ = render(result, "text")
-    assert text == "SPEAKER_00: Hi there.\nSPEAKER_01: Bye.\n"
-    body = json.loads(render(result, "diarized_json")[0])
-    assert body["segments"][1] == {
-        "type": "transcript.text.segment",
-        "id": 1,
-        "start": 3723.25,
-        "end": 3725.5,
-        "text": "Bye.",
-        "speaker": "SPEAKER_01",
-    }

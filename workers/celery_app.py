@@ -1,7 +1,9 @@
 """The workers' Celery app: configured from Settings, subscribed to the queues of the models it hosts.
 
 Start it with `s2s worker --models piper,whisper-base` (or `celery -A workers.celery_app worker -Q ...`).
-Models load in the worker child process (never in the parent: CUDA and fork do not mix) and stay warm.
+Each worker process (a prefork child, or the worker itself with the solo/threads pool) gets its own context:
+the residency manager (models load in the child, never in the parent: CUDA and fork do not mix), a heartbeat
+in Redis, and a background warm-up that loads the hosted models without holding up the child's start.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from typing import Any
 
 import redis
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from shared.catalog import MODELS, installed_models
 from shared.config import Settings, get_settings
 from shared.queues import celery_config, declare_queues, queues_for_models
 from shared.storage import make_store
-from workers.manager import ModelManager
+from workers.heartbeat import Heartbeat
+from workers.residency import ResidencyManager
 from workers.runner import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -46,11 +49,13 @@ settings = get_settings()
 app = create_celery(settings)
 
 _context: WorkerContext | None = None
+_heartbeat: Heartbeat | None = None
 _context_lock = threading.Lock()
+_prefork = True
 
 
 def get_context() -> WorkerContext:
-    """The per-process worker context (store, Redis, model manager), built on first use."""
+    """The per-process worker context (store, Redis, residency manager), built on first use."""
     global _context
     with _context_lock:
         if _context is None:
@@ -58,23 +63,73 @@ def get_context() -> WorkerContext:
                 settings=settings,
                 store=make_store(settings),
                 redis=redis.Redis.from_url(settings.broker_url),
-                manager=ModelManager(settings.resolved_model_dir, ttl_seconds=settings.model_ttl_seconds),
+                residency=ResidencyManager(
+                    settings.resolved_model_dir,
+                    ttl_seconds=settings.model_ttl_seconds,
+                    conditioning_bytes_limit=settings.conditioning_cache_mb << 20,
+                ),
                 hosted=hosted_models(settings),
             )
         return _context
 
 
-@worker_process_init.connect
-def _warm_up(**_: Any) -> None:
-    """Load every hosted model in the child as soon as it starts, so the first job pays no load time."""
-    ctx = get_context()
+def warm_up(ctx: WorkerContext) -> None:
+    """Load every hosted model (and the diarizer when transcription is hosted), so the first job pays no load."""
     for model_id in ctx.hosted:
         try:
-            ctx.manager.get(model_id)
+            ctx.residency.get(model_id)
         except Exception as exc:  # a missing model fails its jobs with a clear error instead
             log.warning("could not preload %s: %s", model_id, exc)
     if any(MODELS[m].kind == "stt" for m in ctx.hosted):
+        from workers.handlers.transcription import diarizer
+
         try:
-            ctx.diarizer()
+            diarizer(ctx)
         except Exception as exc:
             log.warning("could not preload the diarization pipeline: %s", exc)
+
+
+def start_process(concurrency: int = 1) -> None:
+    """Start this worker process's background work: heartbeat, idle-unload timer, warm-up. Never blocks."""
+    global _heartbeat
+    ctx = get_context()
+    _heartbeat = Heartbeat(ctx, concurrency=concurrency)
+    _heartbeat.start()
+    ctx.residency.start_timer()
+    if settings.preload_models:
+        threading.Thread(target=warm_up, args=(ctx,), name="s2s-warm-up", daemon=True).start()
+
+
+def stop_process() -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+    if _context is not None:
+        _context.residency.stop()
+
+
+@worker_init.connect
+def _note_pool(sender: Any = None, **_: Any) -> None:
+    global _prefork
+    _prefork = "prefork" in str(getattr(sender, "pool_cls", "prefork"))
+
+
+@worker_process_init.connect
+def _child_started(**_: Any) -> None:
+    start_process()
+
+
+@worker_ready.connect
+def _worker_ready(sender: Any = None, **_: Any) -> None:
+    if not _prefork:  # solo / threads pool: this process runs the jobs itself
+        start_process(concurrency=int(getattr(getattr(sender, "controller", None), "concurrency", 1) or 1))
+
+
+@worker_process_shutdown.connect
+def _child_stopping(**_: Any) -> None:
+    stop_process()
+
+
+@worker_shutdown.connect
+def _worker_stopping(**_: Any) -> None:
+    if not _prefork:
+        stop_process()

@@ -1,8 +1,8 @@
-"""Voice enrollment: check a reference recording, normalise it, and measure what synthesis needs from it.
+"""Voice enrollment's model-independent part: check a reference recording, normalise it, measure its speaker.
 
 A reference must be real, unclipped speech of 3-120 s (10-30 s recommended). Enrollment stores a normalised
-24 kHz mono WAV, the speaker embedding (resemblyzer), the language and transcript (Whisper), and the pitch and
-envelope profile the bundled Piper path adapts towards.
+24 kHz mono WAV and its speaker embedding (resemblyzer); the language and transcript come from Whisper
+(workers/handlers/clone.py), and each engine's own conditioning from its `enroll`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 
 from shared import audio
-from workers.engines import voice_adapt
-from workers.engines.base import InvalidInput
-from workers.engines.diarize import speech_regions
+from workers.engines.base import InvalidAudio, InvalidInput
+from workers.speech_map import speech_regions
 
 REFERENCE_RATE = 24000
 MIN_SECONDS, MAX_SECONDS = 3.0, 120.0
@@ -44,7 +43,7 @@ def load_reference(paths: list[Path]) -> Reference:
         try:
             parts.append(audio.decode(path, sample_rate=REFERENCE_RATE))
         except audio.AudioDecodeError as exc:
-            raise InvalidInput(f"'{path.name}' is not usable audio: {exc}") from exc
+            raise InvalidAudio(f"A sample is not usable audio: {exc}") from exc
     gap = np.zeros(int(0.3 * REFERENCE_RATE), dtype=np.float32)
     samples = np.concatenate([p for part in parts for p in (part, gap)][:-1]).astype(np.float32)
     duration = samples.size / REFERENCE_RATE
@@ -88,8 +87,8 @@ def load_reference(paths: list[Path]) -> Reference:
 
 
 def measure(reference: Reference, encoder: Any | None) -> dict[str, Any]:
-    """Speaker embedding (when an encoder is given) and the pitch/envelope profile of the reference."""
-    profile: dict[str, Any] = voice_adapt.profile(reference.samples, REFERENCE_RATE)
+    """Speaker embedding (when an encoder is given) and the durations of the reference."""
+    profile: dict[str, Any] = {}
     if encoder is not None:
         embedding = encoder.embed_utterance(audio.resample(reference.samples, REFERENCE_RATE, 16000))
         profile["embedding"] = [round(float(v), 6) for v in embedding]

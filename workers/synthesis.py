@@ -133,16 +133,19 @@ def fade(samples: np.ndarray, rate: int, seconds: float = FADE_SECONDS) -> np.nd
 
 
 def synthesize_pieces(
-    engine: Any, text: str, *, on_progress: Callable[[float], None] | None = None, **options: Any
+    engine: Any, text: str, options: Any, *, on_progress: Callable[[float], None] | None = None
 ) -> Iterator[np.ndarray]:
-    """Yield the whole utterance as float32 chunks: each piece (trimmed, faded) followed by its pause."""
+    """Yield the whole utterance as float32 chunks: each piece (trimmed, faded) followed by its pause.
+
+    `options` is the engine's SynthesisOptions (workers.engines.base), passed to every piece unchanged.
+    """
     rate = int(engine.sample_rate)
-    pause_scale = 1.0 / max(float(options.get("speed") or 1.0), 1e-3)  # pauses follow the speaking rate
+    pause_scale = 1.0 / max(float(options.speed or 1.0), 1e-3)  # pauses follow the speaking rate
     pieces = split_text(text)
     total = sum(len(p.text) for p in pieces) or 1
     done = 0
     for index, piece in enumerate(pieces):
-        chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in engine.synthesize(piece.text, **options)]
+        chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in engine.synthesize(piece.text, options)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         samples = fade(trim_silence(samples, rate), rate)
         if samples.size:

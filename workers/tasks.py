@@ -1,21 +1,21 @@
-"""Celery tasks: thin wrappers that hand a job id to workers.runner.run_job."""
+"""Celery tasks: one per job kind (named by the kind's declaration), each a thin call of workers.runner.run_job."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from shared.jobkinds import JobKind, job_kinds
 from workers.celery_app import app, get_context
 from workers.runner import run_job
 
 
-@app.task(name="s2s.synthesize", acks_late=True, reject_on_worker_lost=True)
-def synthesize(job_id: str) -> str:
-    return run_job(get_context(), job_id)
+def _register(kind: JobKind) -> Any:
+    def run(job_id: str) -> str:
+        return run_job(get_context(), job_id)
+
+    run.__name__ = run.__qualname__ = kind.name
+    run.__doc__ = f"Run a {kind.name} job by id."
+    return app.task(name=kind.task, acks_late=True, reject_on_worker_lost=True)(run)
 
 
-@app.task(name="s2s.transcribe", acks_late=True, reject_on_worker_lost=True)
-def transcribe(job_id: str) -> str:
-    return run_job(get_context(), job_id)
-
-
-@app.task(name="s2s.clone", acks_late=True, reject_on_worker_lost=True)
-def clone(job_id: str) -> str:
-    return run_job(get_context(), job_id)
+TASKS = {name: _register(kind) for name, kind in job_kinds().items()}

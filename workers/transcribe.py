@@ -1,8 +1,12 @@
-"""The speech-to-text pipeline: streamed decode -> silence-aligned chunks -> Whisper -> diarization -> result.
+"""The speech-to-text pipeline: one streamed decode -> one VAD pass -> silence-aligned chunks -> the STT engine
+(speech only) -> diarization -> the stored Transcript.
 
-Memory stays bounded whatever the file's length: audio is decoded in blocks and processed in chunks of about
-`chunk_seconds`, cut inside a pause so no word is split. Segments are handed to `on_segment` as soon as they
-are decoded (streaming), progress to `on_progress`.
+The file is decoded once, as a stream, whatever the number of passes (the mix, or each channel with
+`channels=split`); every decoded block is mapped by the VAD once (workers/speech_map.py) and that speech map feeds
+the chunk cuts, the decoder (which sees only the speech regions, as faster-whisper's own VAD filter would give
+it) and the diarizer. Memory stays bounded whatever the file's length: audio is processed in chunks of about
+`chunk_seconds`, cut inside a pause so no word is split. The duration is what was decoded, not what the container
+claims: that is what the transcript reports, what clamps its timestamps and what is billed.
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from shared import audio
-from workers.engines.base import InvalidInput, Segment, STTEngine, TranscribeOptions, TranscriptionInfo
-from workers.engines.diarize import Diarizer, SpeakerConstraints, assign_speakers, speech_regions
+from shared.transcripts import Segment, SpeakerSummary, Transcript
+from workers.engines.base import InvalidInput, STTEngine, TranscribeOptions, TranscriptionInfo
+from workers.engines.diarize import Diarizer, SpeakerConstraints, assign_speakers
+from workers.speech_map import DIARIZATION, SAMPLE_RATE, WHISPER, SpeechMap, cut_point
 
-SAMPLE_RATE = 16000
+BLOCK_SECONDS = 60.0
 CUT_SEARCH_SECONDS = 30.0
 MAX_REPEATS = 2  # identical consecutive segments kept before the rest of the run is dropped as a loop
 
@@ -33,41 +38,6 @@ class STTRequest:
     split_channels: bool = False
     prompt: str | None = None
     temperature: float | None = None
-
-
-def silence_aligned_chunks(
-    source: str | Path, *, chunk_seconds: float, mono: bool = False
-) -> Iterator[tuple[float, np.ndarray]]:
-    """(offset seconds, samples (channels, n)) chunks of about chunk_seconds, cut in the longest nearby pause."""
-    target = int(chunk_seconds * SAMPLE_RATE)
-    buffer: np.ndarray | None = None
-    offset = 0
-    block_seconds = min(60.0, chunk_seconds)
-    for block in audio.iter_decode(source, sample_rate=SAMPLE_RATE, mono=mono, chunk_seconds=block_seconds):
-        block = block.reshape(1, -1) if block.ndim == 1 else block
-        buffer = block if buffer is None else np.concatenate([buffer, block], axis=1)
-        while buffer.shape[1] >= target:
-            cut = _cut_point(buffer[:, :target].mean(axis=0))
-            yield offset / SAMPLE_RATE, buffer[:, :cut]
-            offset += cut
-            buffer = buffer[:, cut:]
-    if buffer is not None and buffer.shape[1]:
-        yield offset / SAMPLE_RATE, buffer
-
-
-def _cut_point(mono: np.ndarray) -> int:
-    """Sample index to cut at: the middle of the longest pause in the last CUT_SEARCH_SECONDS, else the end."""
-    search = min(len(mono), int(CUT_SEARCH_SECONDS * SAMPLE_RATE))
-    start = len(mono) - search
-    regions = speech_regions(mono[start:], min_silence_ms=300, pad_ms=0)
-    edges = [0.0] + [t for r in regions for t in r] + [search / SAMPLE_RATE]
-    gaps = [(edges[i + 1] - edges[i], (edges[i] + edges[i + 1]) / 2) for i in range(0, len(edges) - 1, 2)]
-    if not regions or not gaps:
-        return len(mono)
-    length, middle = max(gaps)
-    if length < 0.2:
-        return len(mono)
-    return start + int(middle * SAMPLE_RATE)
 
 
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
@@ -84,12 +54,21 @@ def _looping(segment: Segment, history: list[Segment]) -> bool:
 
 @dataclass
 class _Pass:
-    """One transcription pass over the file (the mix, or one channel)."""
+    """One transcription pass over the file (the mix, or one channel), with its own speech map."""
 
     channel: int | None
     options: TranscribeOptions
+    speech: SpeechMap = field(default_factory=SpeechMap)
     info: TranscriptionInfo | None = None
     segments: list[Segment] = field(default_factory=list)
+
+    def signal(self, block: np.ndarray) -> np.ndarray:
+        return block[self.channel] if self.channel is not None else block.mean(axis=0)
+
+
+def _decoded_blocks(source: str | Path, mono: bool) -> Iterator[np.ndarray]:
+    for block in audio.iter_decode(source, sample_rate=SAMPLE_RATE, mono=mono, chunk_seconds=BLOCK_SECONDS):
+        yield block.reshape(1, -1) if block.ndim == 1 else block
 
 
 def transcribe_file(
@@ -97,54 +76,104 @@ def transcribe_file(
     source: str | Path,
     request: STTRequest,
     *,
-    duration: float,
+    expected_duration: float,
     chunk_seconds: float = 600.0,
     diarizer: Diarizer | None = None,
     on_segment: Callable[[Segment], None] | None = None,
     on_progress: Callable[[float], None] | None = None,
-) -> dict[str, Any]:
-    """Transcribe a whole file; returns the stored result (text, language, duration, segments, speakers)."""
+) -> Transcript:
+    """Transcribe a whole file. `expected_duration` (the container's claim) only scales the progress."""
     base = TranscribeOptions(
         language=request.language,
         word_timestamps=request.words or request.diarization,
         initial_prompt=request.prompt,
         temperature=request.temperature,
     )
-    # only a per-channel pass needs the layout up front; the mix is decoded straight away
-    channels = audio.probe(source).channels if request.split_channels else 1
-    if request.split_channels and channels < 2:
-        raise InvalidInput("channels=split needs a file with two or more channels; this one is mono.")
-    passes = [_Pass(channel=c if request.split_channels else None, options=replace(base)) for c in range(channels)]
-    total = max(duration, 1e-3) * len(passes)
-    if diarizer is not None and not request.split_channels:
+    diarizer = None if request.split_channels else diarizer
+    if diarizer is not None:
         diarizer.reset()
+    # the mix needs no channels unless the diarizer uses where a voice was heard as a cue
+    mono = not request.split_channels and diarizer is None
+    target = max(SAMPLE_RATE, int(chunk_seconds * SAMPLE_RATE))
+    search = int(min(CUT_SEARCH_SECONDS, chunk_seconds / 2) * SAMPLE_RATE)
+    passes: list[_Pass] = []
+    pending: list[np.ndarray] = []
+    pending_len = 0
+    chunk_start = 0  # sample where the pending audio starts
+    decoded = 0
+    scale = max(expected_duration, 1e-3)
 
-    for index, current in enumerate(passes):
-        done_before = index * max(duration, 1e-3)
-        for offset, block in silence_aligned_chunks(source, chunk_seconds=chunk_seconds):
-            samples = block[current.channel] if current.channel is not None else block.mean(axis=0)
-            segments_iter, chunk_info = engine.transcribe(samples, current.options)
-            if current.info is None:
-                current.info = chunk_info
-                # later chunks keep the language found at the start, and the prompt only guides the start
-                current.options = replace(current.options, language=chunk_info.language, initial_prompt=None)
-            for segment in segments_iter:
-                segment = segment.shifted(offset)
-                if _looping(segment, current.segments):
-                    continue
-                segment.channel = current.channel
-                if current.channel is not None:
-                    segment.speaker = f"SPEAKER_{current.channel:02d}"
-                current.segments.append(segment)
-                if on_segment:
-                    on_segment(segment)
-                if on_progress:
-                    on_progress(min(0.99, (done_before + segment.end) / total))
-            if diarizer is not None and current.channel is None:
-                diarizer.add_chunk(samples, offset, block if block.shape[0] > 1 else None)
-            if on_progress:
-                on_progress(min(0.99, (done_before + offset + block.shape[1] / SAMPLE_RATE) / total))
+    def run_chunk(block: np.ndarray) -> None:
+        nonlocal chunk_start
+        offset = chunk_start / SAMPLE_RATE
+        end = chunk_start + block.shape[1]
+        for index, current in enumerate(passes):
 
+            def reached(seconds: float, index: int = index) -> None:
+                if on_progress:  # the file may turn out longer than its header claimed: never past 99 %
+                    on_progress(min(0.99, (index + min(1.0, seconds / scale)) / len(passes)))
+
+            speech = current.speech.view(WHISPER, chunk_start, end)
+            if speech:
+                _decode_chunk(engine, current, current.signal(block), offset, speech, on_segment, reached)
+            reached(end / SAMPLE_RATE)
+        if diarizer is not None:
+            mix = passes[0]
+            regions = mix.speech.view(DIARIZATION, chunk_start, end)
+            diarizer.add_chunk(mix.signal(block), offset, block if block.shape[0] > 1 else None, regions)
+        chunk_start = end
+
+    for block in _decoded_blocks(source, mono):
+        if not passes:
+            if request.split_channels and block.shape[0] < 2:
+                raise InvalidInput("channels=split needs a file with two or more channels; this one is mono.")
+            channels = range(block.shape[0]) if request.split_channels else [None]
+            passes = [_Pass(channel=c, options=replace(base)) for c in channels]
+        for current in passes:
+            current.speech.extend(current.signal(block))
+        decoded += block.shape[1]
+        pending.append(block)
+        pending_len += block.shape[1]
+        while pending_len >= target + search:
+            buffer = np.concatenate(pending, axis=1)
+            cut = cut_point([p.speech for p in passes], chunk_start, target, search) - chunk_start
+            run_chunk(buffer[:, :cut])
+            rest = buffer[:, cut:]
+            pending, pending_len = [rest], rest.shape[1]
+    if pending_len:
+        run_chunk(np.concatenate(pending, axis=1))
+    duration = round(decoded / SAMPLE_RATE, 3)
+    return _transcript(passes, request, duration, diarizer)
+
+
+def _decode_chunk(
+    engine: STTEngine,
+    current: _Pass,
+    samples: np.ndarray,
+    offset: float,
+    speech: list[tuple[float, float]],
+    on_segment: Callable[[Segment], None] | None,
+    reached: Callable[[float], None],
+) -> None:
+    segments_iter, chunk_info = engine.transcribe(samples, replace(current.options, speech=speech))
+    if current.info is None:
+        current.info = chunk_info
+        # later chunks keep the language found at the start, and the prompt only guides the start
+        current.options = replace(current.options, language=chunk_info.language, initial_prompt=None)
+    for segment in segments_iter:
+        segment = segment.shifted(offset)
+        if _looping(segment, current.segments):
+            continue
+        segment.channel = current.channel
+        if current.channel is not None:
+            segment.speaker = f"SPEAKER_{current.channel:02d}"
+        current.segments.append(segment)
+        if on_segment:
+            on_segment(segment)
+        reached(segment.end)
+
+
+def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diarizer: Diarizer | None) -> Transcript:
     segments = sorted((s for p in passes for s in p.segments), key=lambda s: (s.start, s.channel or 0))
     backend = None
     if request.split_channels:
@@ -156,32 +185,28 @@ def transcribe_file(
     for i, segment in enumerate(segments):
         segment.id = i
         # Whisper's 20 ms timestamp grid can overshoot the end of the audio a little
-        segment.end = min(segment.end, round(duration, 3))
+        segment.end = min(segment.end, duration)
         segment.start = min(segment.start, segment.end)
         for word in segment.words or []:
-            word.end = min(word.end, round(duration, 3))
+            word.end = min(word.end, duration)
             word.start = min(word.start, word.end)
         if not request.words:
             segment.words = None
-    first = passes[0].info or TranscriptionInfo(
-        language=request.language or "en", language_probability=0.0, duration=duration
+    first = next((p.info for p in passes if p.info is not None), None)
+    return Transcript(
+        text=" ".join(s.text for s in segments if s.text).strip(),
+        language=first.language if first else request.language,
+        language_probability=first.language_probability if first else None,
+        duration=duration,
+        segments=segments,
+        diarization=backend,
+        speakers=_speaker_summary(segments) if backend else None,
     )
-    result: dict[str, Any] = {
-        "text": " ".join(s.text for s in segments if s.text).strip(),
-        "language": first.language,
-        "language_probability": first.language_probability,
-        "duration": round(duration, 3),
-        "segments": [s.to_dict() for s in segments],
-    }
-    if backend:
-        result["diarization"] = backend
-        result["speakers"] = _speaker_summary(segments)
-    return result
 
 
-def _speaker_summary(segments: list[Segment]) -> list[dict[str, Any]]:
+def _speaker_summary(segments: list[Segment]) -> list[SpeakerSummary]:
     totals: dict[str, float] = {}
     for seg in segments:
         if seg.speaker:
             totals[seg.speaker] = totals.get(seg.speaker, 0.0) + max(0.0, seg.end - seg.start)
-    return [{"id": name, "speaking_seconds": round(seconds, 3)} for name, seconds in sorted(totals.items())]
+    return [SpeakerSummary(id=name, speaking_seconds=round(seconds, 3)) for name, seconds in sorted(totals.items())]

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from api.deps import AccountDep, SessionDep, StateDep
+from api.deps import AccountDep, AppState, SessionDep, StateDep
 from api.dispatch import job_public, load_job
 from api.errors import Conflict, InvalidRequest, NotFound
+from api.routes.transcriptions import transcript_of
 from shared import jobs
 from shared.db.models import Job
 from shared.events import encode_event
+from shared.jobkinds import job_kind
 from shared.queues import JOB_EVENTS_CHANNEL
 from shared.schemas import ErrorResponse, JobPublic
 from shared.transcripts import RESPONSE_FORMATS, render
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -89,12 +95,13 @@ async def get_job_result(
     if job.state != jobs.SUCCEEDED:
         raise Conflict(f"Job '{job_id}' is {job.state}; its result is available once it has succeeded.")
     if job.kind == "stt":
-        fmt = response_format or job.request.get("response_format", "json")
+        request, transcript = transcript_of(job)
+        fmt = response_format or request.response_format
         if fmt not in RESPONSE_FORMATS:
             raise InvalidRequest(
                 f"response_format must be one of {', '.join(RESPONSE_FORMATS)}.", param="response_format"
             )
-        body, media_type = render(job.result or {}, fmt, words=bool(job.request.get("words")))
+        body, media_type = render(transcript, fmt, words=request.words)
         return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")
@@ -103,6 +110,27 @@ async def get_job_result(
     return StreamingResponse(
         state.store.iter_chunks(job.output_key), media_type=job.output_content_type or "application/octet-stream"
     )
+
+
+async def stop_on_workers(state: AppState, job: Job) -> None:
+    """Revoke the job's task: a queued one is dropped when a worker receives it; a running one is terminated on
+    its worker (the child running it is killed, so the compute stops at once; Celery reports it revoked)."""
+
+    def revoke() -> None:
+        state.producer.control.revoke(job.id, terminate=True, signal="SIGTERM")
+
+    try:
+        await anyio.to_thread.run_sync(revoke)
+    except Exception:  # the SQL state already stops a redelivered or late message from running
+        log.warning("could not revoke job %s on the workers", job.id, exc_info=True)
+
+
+def _delete_inputs(state: AppState, job: Job) -> None:
+    if state.settings.store.input_retention_seconds > 0:
+        return
+    for key in job_kind(job.kind).input_keys(job.request or {}):
+        with contextlib.suppress(Exception):  # housekeeping deletes what is left
+            state.store.delete(key)
 
 
 @router.delete(
@@ -119,6 +147,8 @@ async def cancel_job(
     canceled = await session.run_sync(lambda s: jobs.apply_cancel(s, job_id))  # refunds in the same transaction
     await session.commit()
     if canceled:
+        await stop_on_workers(state, job)
+        await anyio.to_thread.run_sync(_delete_inputs, state, job)
         with contextlib.suppress(Exception):  # waiters also poll the row
             await state.redis.publish(JOB_EVENTS_CHANNEL, encode_event(job.id, jobs.CANCELED))
     fresh = await load_job(session, job.id)

@@ -1,44 +1,49 @@
-"""GET /v1/models: every model id of the contract plus the bundled ones, with installed state and prices."""
+"""GET /v1/models: every model id the engines declare, whether a live worker serves it, its voices and prices."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import AccountDep, SettingsDep
+from api.deps import AccountDep, AppState, StateDep
 from api.errors import ModelNotFound
-from shared.catalog import MODELS, ModelSpec, is_installed, piper_voices
-from shared.config import Settings
+from shared.catalog import MODELS, ModelSpec
 from shared.schemas import ErrorResponse, ModelList, ModelPrices, ModelPublic
+from shared.worker_registry import Fleet
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
-def model_public(spec: ModelSpec, settings: Settings) -> ModelPublic:
-    model_dir = settings.resolved_model_dir
-    installed = is_installed(spec, model_dir)
+def model_public(spec: ModelSpec, state: AppState, fleet: Fleet) -> ModelPublic:
+    installed = state.fleet.installed(fleet, spec)
+    prices = spec.prices
     return ModelPublic(
         id=spec.id,
         kind=spec.kind,
         family=spec.family,
         description=spec.description,
         installed=installed,
+        live=fleet.is_live(spec.id),
+        workers=len(fleet.serving(spec.id)),
+        loaded=fleet.loaded(spec.id),
         bundled=spec.bundled,
         languages=list(spec.languages),
-        voices=piper_voices(model_dir) if spec.family == "piper" else [],
+        voices=state.fleet.voices(fleet, spec) if spec.kind == "tts" else [],
         can_clone=spec.can_clone,
         emotions=spec.emotions,
+        streaming=spec.streaming,
         install_hint=None if installed else spec.install_hint,
         prices=ModelPrices(
-            per_1k_characters=spec.price_per_1k_chars if spec.kind == "tts" else None,
-            per_audio_second=spec.price_per_audio_second if spec.kind == "stt" else None,
-            per_clone=spec.clone_price if spec.can_clone else None,
+            per_1k_characters=prices.per_1k_chars if spec.kind == "tts" else None,
+            per_audio_second=prices.per_audio_second if spec.kind == "stt" else None,
+            per_clone=prices.per_clone if spec.can_clone else None,
         ),
     )
 
 
 @router.get("", operation_id="models-list", summary="List models", response_model=ModelList)
-async def list_models(account: AccountDep, settings: SettingsDep) -> ModelList:
-    return ModelList(data=[model_public(spec, settings) for spec in MODELS.values()])
+async def list_models(account: AccountDep, state: StateDep) -> ModelList:
+    fleet = await state.fleet.current()
+    return ModelList(data=[model_public(spec, state, fleet) for spec in MODELS.values()])
 
 
 @router.get(
@@ -48,8 +53,8 @@ async def list_models(account: AccountDep, settings: SettingsDep) -> ModelList:
     response_model=ModelPublic,
     responses={404: {"model": ErrorResponse}},
 )
-async def get_model(model_id: str, account: AccountDep, settings: SettingsDep) -> ModelPublic:
+async def get_model(model_id: str, account: AccountDep, state: StateDep) -> ModelPublic:
     spec = MODELS.get(model_id)
     if spec is None:
         raise ModelNotFound(f"Model '{model_id}' does not exist.", param="model_id")
-    return model_public(spec, settings)
+    return model_public(spec, state, await state.fleet.current())

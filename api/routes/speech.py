@@ -14,12 +14,12 @@ from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidRequest
 from api.streaming import SSE_HEADERS, JobStreamTimeout, relay, sse_events, subscribe_and_enqueue
-from api.validation import clean_text, require_model
+from api.validation import check_language, clean_text, require_model
 from api.voices import resolve_voice
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
 from shared.db.models import Job
-from shared.pricing import tts_cost
+from shared.jobkinds.speech import SpeechJob, SpeechResult
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -43,7 +43,10 @@ AUDIO_CONTENT = {
         202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
         400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
+        402: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
     },
 )
 async def create_speech(
@@ -54,28 +57,29 @@ async def create_speech(
     settings: SettingsDep,
     state: StateDep,
 ) -> Response:
-    spec = require_model(settings, body.model, "tts")
+    spec = await require_model(state, body.model, "tts")
     text = clean_text(body.input, max_chars=settings.limits.max_input_chars)
+    language = check_language(spec, body.language)
     if body.emotion not in (None, "neutral") and not spec.emotions:
         raise InvalidRequest(
             f"Model '{spec.id}' has no emotion control; leave `emotion` unset or use a model with "
             "emotions (see GET /v1/models).",
             param="emotion",
         )
-    voice = await resolve_voice(session, settings, account, spec, body.voice)
-    payload: dict[str, Any] = {
-        "input": text,
-        "voice": voice.preset,
-        "voice_id": voice.voice_id,
-        "requested_voice": body.voice,
-        "speed": body.speed,
-        "format": body.format,
-        "emotion": body.emotion,
-        "instructions": body.instructions,
-        "language": body.language or voice.language,
-        "stream": body.stream,
-    }
-    job = await create_job(session, account, kind="tts", model=spec.id, request=payload, cost=tts_cost(spec, text))
+    voice = await resolve_voice(session, state, account, spec, body.voice)
+    request_ = SpeechJob(
+        input=text,
+        voice=voice.preset,
+        voice_id=voice.voice_id,
+        requested_voice=body.voice,
+        speed=body.speed,
+        format=body.format,
+        emotion=body.emotion,
+        instructions=body.instructions,
+        language=language or voice.language,
+        stream=body.stream,
+    )
+    job = await create_job(session, account, kind="tts", spec=spec, request=request_)
     fmt = OUTPUT_FORMATS[body.format]
     if body.stream:
         pubsub = await subscribe_and_enqueue(state, session, job)
@@ -121,8 +125,8 @@ def _sse_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> Asyn
         return {"type": "speech.audio.delta", "audio": item["b64"]} if item.get("type") == "audio" else None
 
     def done(job: Job) -> dict[str, Any]:
-        result = job.result or {}
-        usage = {"input_characters": result.get("characters"), "duration": result.get("duration")}
+        result = SpeechResult.model_validate(job.result)
+        usage = {"input_characters": result.characters, "duration": result.duration}
         return {"type": "speech.audio.done", "job_id": job_id, "usage": usage}
 
     return sse_events(state, job_id, pubsub, budget, delta=delta, done=done)

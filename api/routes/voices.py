@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest, VoiceNotFound
 from api.validation import check_language, require_model
-from api.voices import aliases_for, default_clone_model, presets
+from api.voices import default_clone_model, preset_voices
 from shared import audio, jobs
-from shared.catalog import MODELS, is_installed
-from shared.db.models import Account, Job, Voice, new_id
-from shared.pricing import clone_cost
-from shared.schemas import ErrorResponse, PresetVoice, VoiceDeleted, VoiceList, VoicePublic
+from shared.catalog import MODELS
+from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
+from shared.jobkinds.clone import CloneCreate, CloneJob, CloneResult
+from shared.schemas import ErrorResponse, VoiceDeleted, VoiceList, VoicePublic
 from shared.storage import input_key
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"])
@@ -27,7 +26,8 @@ MIN_SECONDS, MAX_SECONDS = 3.0, 120.0
 
 
 def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
-    warnings = list(((job.result or {}).get("warnings") or []) if job else [])
+    result = CloneResult.model_validate(job.result) if job is not None and job.result else None
+    warnings = result.warnings if result is not None else []
     return VoicePublic(
         id=voice.id,
         name=voice.name,
@@ -58,39 +58,44 @@ async def _own_voice(session: SessionDep, account: Account, voice_id: str) -> Vo
     responses={
         202: {"model": VoicePublic, "description": "Accepted: enrollment runs in the background (async)."},
         400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        402: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         413: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
     },
 )
 async def clone_voice(
     request: Request,
+    response: Response,
     account: AccountDep,
     session: SessionDep,
     settings: SettingsDep,
     state: StateDep,
-    name: Annotated[str, Form(min_length=1, max_length=200, description="Name for the cloned voice.")],
+    form: Annotated[CloneCreate, Form()],
     file: Annotated[UploadFile | None, File(description="Audio sample (10-30 seconds recommended).")] = None,
     files: Annotated[list[UploadFile] | None, File(description="Several samples of the same speaker.")] = None,
-    model: Annotated[str | None, Form(description="Model to use (default: the best installed one).")] = None,
-    language: Annotated[str | None, Form(description="Language code (auto-detected if not given).")] = None,
-    async_: Annotated[bool, Form(alias="async", description="Return 202 at once.")] = False,
-) -> JSONResponse:
-    spec = require_model(settings, model or default_clone_model(settings), "tts")
-    if not spec.can_clone:
+) -> VoicePublic:
+    spec = MODELS.get(form.model) if form.model else None
+    if spec is not None and spec.kind == "tts" and not spec.can_clone:  # before liveness: the capability decides
         cloners = ", ".join(m.id for m in MODELS.values() if m.can_clone)
         raise InvalidRequest(f"Model '{spec.id}' cannot clone voices; use one of {cloners}.", param="model")
-    lang = check_language(spec, language)
+    spec = await require_model(state, form.model or await default_clone_model(state), "tts")
+    if not spec.can_clone:
+        raise InvalidRequest(f"Model '{spec.id}' cannot clone voices.", param="model")
+    lang = check_language(spec, form.language)
     uploads = [u for u in ([file] if file else []) + list(files or [])]
     if not uploads:
         raise InvalidRequest("Send the voice sample as `file` (or several as `files`).", param="file")
     total = 0.0
-    for upload in uploads:
+    for index, upload in enumerate(uploads):
         if upload.size == 0:
-            raise InvalidRequest(f"'{upload.filename}' is empty.", param="file")
+            raise InvalidRequest(f"Sample {index + 1} is empty.", param="file")
         try:
             info = await anyio.to_thread.run_sync(audio.probe, upload.file)
         except audio.AudioDecodeError as exc:
-            raise InvalidAudio(f"'{upload.filename}' is not usable audio: {exc}.", param="file") from exc
+            raise InvalidAudio(f"Sample {index + 1} is not usable audio: {exc}.", param="file") from exc
         total += info.duration
     if not MIN_SECONDS <= total <= MAX_SECONDS:
         raise InvalidRequest(
@@ -99,10 +104,7 @@ async def clone_voice(
             param="file",
         )
     job_id = new_job_id()
-    keys = [
-        input_key(account.id, f"{job_id}-{i}", (u.filename or "x.bin").rsplit(".", 1)[-1][:5].lower())
-        for i, u in enumerate(uploads)
-    ]
+    keys = [input_key(account.id, f"{job_id}-{i}", "bin") for i in range(len(uploads))]
 
     def _store() -> None:
         for key, upload in zip(keys, uploads, strict=True):
@@ -111,7 +113,7 @@ async def clone_voice(
 
     await anyio.to_thread.run_sync(_store)
     voice = Voice(
-        id=new_id("voice"), account_id=account.id, name=name, model=spec.id, language=lang, status="processing"
+        id=new_id("voice"), account_id=account.id, name=form.name, model=spec.id, language=lang, status="processing"
     )
     session.add(voice)
     job = await create_upload_job(
@@ -120,42 +122,31 @@ async def clone_voice(
         account,
         uploads=keys,
         kind="clone",
-        model=spec.id,
+        spec=spec,
         job_id=job_id,
-        request={"voice_id": voice.id, "input_keys": keys, "language": lang, "name": name},
+        request=CloneJob(voice_id=voice.id, name=form.name, language=lang, input_keys=keys),
         input_key=keys[0],
-        cost=clone_cost(spec),
     )
     job, finished = await submit_and_wait(
-        state, session, job, wait=not wants_async(request, async_), timeout=settings.limits.sync_wait_seconds
+        state, session, job, wait=not wants_async(request, form.async_), timeout=settings.limits.sync_wait_seconds
     )
     await session.refresh(voice)
     if not finished:
-        return JSONResponse(voice_public(voice, job).model_dump(mode="json"), status_code=202)
+        response.status_code = 202
+        return voice_public(voice, job)
     if job.state != jobs.SUCCEEDED:
         raise_for_failed(job)
-    return JSONResponse(voice_public(voice, job).model_dump(mode="json"))
+    return voice_public(voice, job)
 
 
 @router.get("", operation_id="voices-list", summary="List preset and cloned voices", response_model=VoiceList)
-async def list_voices(account: AccountDep, session: SessionDep, settings: SettingsDep) -> VoiceList:
+async def list_voices(account: AccountDep, session: SessionDep, state: StateDep) -> VoiceList:
     rows = (
         (await session.execute(select(Voice).where(Voice.account_id == account.id).order_by(Voice.created_at.desc())))
         .scalars()
         .all()
     )
-    preset_rows: list[PresetVoice] = []
-    for spec in MODELS.values():
-        if spec.kind != "tts" or not is_installed(spec, settings.resolved_model_dir):
-            continue
-        aliases = aliases_for(settings, spec)
-        for name in presets(settings, spec):
-            preset_rows.append(
-                PresetVoice(
-                    id=name, model=spec.id, name=name, aliases=sorted(a for a, t in aliases.items() if t == name)
-                )
-            )
-    return VoiceList(data=[voice_public(v) for v in rows], presets=preset_rows)
+    return VoiceList(data=[voice_public(v) for v in rows], presets=await preset_voices(state))
 
 
 @router.get(
@@ -178,8 +169,18 @@ async def get_voice(voice_id: str, account: AccountDep, session: SessionDep) -> 
 )
 async def delete_voice(voice_id: str, account: AccountDep, session: SessionDep, state: StateDep) -> VoiceDeleted:
     voice = await _own_voice(session, account, voice_id)
-    if voice.reference_key:  # enrollment already removed the uploads it normalised
-        await anyio.to_thread.run_sync(state.store.delete, voice.reference_key)
+    conditionings = (
+        (await session.execute(select(VoiceConditioning.object_key).where(VoiceConditioning.voice_id == voice_id)))
+        .scalars()
+        .all()
+    )
+    keys = [k for k in (voice.reference_key, *conditionings) if k]  # the uploads went when enrollment ended
+
+    def _delete() -> None:
+        for key in keys:
+            state.store.delete(key)
+
+    await anyio.to_thread.run_sync(_delete)
     await session.delete(voice)
     await session.commit()
     return VoiceDeleted(id=voice_id)

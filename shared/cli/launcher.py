@@ -24,8 +24,9 @@ import redis
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
+from shared import worker_registry
 from shared.accounts import create_key, get_or_create_account, top_up
-from shared.catalog import installed_models, piper_voices
+from shared.catalog import MODELS, installed_models
 from shared.config import Settings
 from shared.db.migrate import upgrade
 from shared.db.models import Account, ApiKey
@@ -238,21 +239,22 @@ def wait_ready(launcher: Launcher, url: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"{url} did not become ready within {timeout:.0f}s")
 
 
-def wait_worker(launcher: Launcher, broker_url: str, timeout: float = 120.0) -> None:
-    from celery import Celery
-
-    app = Celery(broker=broker_url)
+def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout: float = 120.0) -> None:
+    """Until a live worker advertises every model (its heartbeat in Redis)."""
+    client = redis.Redis.from_url(broker_url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             dead = launcher.dead_child()
             if dead:
                 raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
-            if app.control.ping(timeout=0.5):
+            fleet = worker_registry.snapshot(client)
+            if all(fleet.is_live(m) for m in models):
                 return
-        raise RuntimeError("the worker did not answer within the start-up timeout")
+            time.sleep(0.2)
+        raise RuntimeError("the worker did not announce itself within the start-up timeout")
     finally:
-        app.close()
+        client.close()
 
 
 def run(settings: Settings, *, flower: bool = True) -> int:
@@ -347,7 +349,7 @@ def run(settings: Settings, *, flower: bool = True) -> int:
         )
         base = f"http://{settings.host}:{settings.port}"
         wait_ready(launcher, f"{base}/readyz")
-        wait_worker(launcher, redis_url)
+        wait_worker(launcher, redis_url, installed)
         _banner(settings, base, api_key, installed, flower_auth if flower else None, time.monotonic() - started)
         while True:
             dead = launcher.dead_child()
@@ -370,9 +372,10 @@ def run(settings: Settings, *, flower: bool = True) -> int:
 def _banner(
     settings: Settings, base: str, key: str, installed: list[str], flower_auth: str | None, took: float
 ) -> None:
-    voices = piper_voices(settings.resolved_model_dir)
+    voices = MODELS["piper"].installed_voices(settings.resolved_model_dir)
     models = ", ".join(f"{m} (voices: {', '.join(voices)})" if m == "piper" else m for m in installed)
-    queues = ", ".join(queues_for_models(installed))
+    interactive = [q.removesuffix(".interactive") for q in queues_for_models(installed) if q.endswith(".interactive")]
+    queues = ", ".join(interactive) + "  (each .interactive, then .batch)"
     console.print(f"\n[bold green]Speech to Speech AI is running[/] (ready in {took:.1f}s)\n")
     console.print(f"  API      {base}   docs: {base}/docs")
     if flower_auth:

@@ -7,6 +7,7 @@ stays fast.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -96,17 +97,19 @@ def worker(
     from shared.queues import queues_for_models
     from workers.celery_app import app as celery_app
     from workers.celery_app import hosted_models
+    from workers.heartbeat import NODE_ENV
 
     hosted = hosted_models(get_settings())
     if not hosted:
         err.print("No model to host: install one (`s2s models install whisper-base`) or pass --models.")
         raise typer.Exit(2)
-    queues = ",".join(queues_for_models(hosted))
+    node = f"s2s-{os.getpid()}@{socket.gethostname()}"
+    os.environ[NODE_ENV] = node  # the worker's processes advertise themselves under this node name
     celery_app.worker_main(
         [
             "worker",
             "-Q",
-            queues,
+            ",".join(queues_for_models(hosted)),  # interactive queues first: they are read first
             "--concurrency",
             str(concurrency),
             "--pool",
@@ -114,7 +117,7 @@ def worker(
             "--loglevel",
             get_settings().log_level,
             "-n",
-            f"s2s-{os.getpid()}@%h",
+            node,
             "--without-gossip",
             "--without-mingle",
         ]

@@ -110,9 +110,27 @@ class Voice(Base):
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[str] = mapped_column(String(16), default="processing")  # processing | ready | failed
     reference_key: Mapped[str | None] = mapped_column(String(400), default=None)
+    # sha256 of the normalised reference: engines' conditioning is stored and cached under it
+    reference_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     transcript: Mapped[str | None] = mapped_column(Text, default=None)
-    profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # embedding, prosody statistics
+    profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # speaker embedding, durations
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoiceConditioning(Base):
+    """One engine's conditioning for one cloned voice (computed once per voice, model and reference), stored as an
+    .npz object in the store."""
+
+    __tablename__ = "voice_conditionings"
+    __table_args__ = (UniqueConstraint("voice_id", "model", "digest", name="uq_voice_conditionings_voice_model"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    voice_id: Mapped[str] = mapped_column(ForeignKey("voices.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(400))
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

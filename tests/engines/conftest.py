@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.services import TESTDATA
-from workers.engines.base import VoiceReference
+from workers.engines.base import Conditioning, SynthesisOptions, VoiceReference
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +46,10 @@ def model_root(tmp: Path, model_id: str) -> tuple[Path, Path]:
     weights = root / model_id
     weights.mkdir(parents=True)
     return root, weights
+
+
+def cloned(engine: object, reference: VoiceReference, voice: str = "clone", **options: object) -> SynthesisOptions:
+    """Options that speak `reference`'s voice: the engine's own enrollment, as the worker stores and reuses it."""
+    conditioning: Conditioning = engine.enroll(reference)  # type: ignore[attr-defined]
+    assert conditioning and all(isinstance(v, np.ndarray) for v in conditioning.values())
+    return SynthesisOptions(voice=voice, voice_id=reference.voice_id, conditioning=conditioning, **options)  # type: ignore[arg-type]

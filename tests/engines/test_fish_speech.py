@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from shared.catalog import MODELS
-from tests.engines.conftest import check_chunks, model_root
+from tests.engines.conftest import check_chunks, cloned, model_root
 from workers.engines import load_engine
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 
 SPEC = MODELS["fish-speech-v1.5"]
 EXTRA = "needs the `fish-speech` extra: pip install -e '.[fish-speech]'"
@@ -102,7 +102,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_reference_prompt_layout(engine, reference: VoiceReference) -> None:
-    prompt = engine.reference_prompt(reference)
+    import torch
+
+    prompt = torch.from_numpy(engine.enroll(reference)["prompt"])
     tok = engine.tokenizer
     assert prompt.shape[0] == 1 + 8
     rows = prompt[0].tolist()
@@ -118,7 +120,7 @@ def test_reference_prompt_layout(engine, reference: VoiceReference) -> None:
 def test_clone_44khz_codes_to_samples(engine, reference: VoiceReference) -> None:
     assert engine.sample_rate == 44100
     assert engine.voices() == []
-    chunks = list(engine.synthesize("Hello there. This is a test.", voice="clone", reference=reference))
+    chunks = list(engine.synthesize("Hello there. This is a test.", cloned(engine, reference)))
     audio = check_chunks(chunks)
     # each code is 4 mel frames of 512 samples
     assert all(c.size % 2048 == 0 for c in chunks)
@@ -126,10 +128,10 @@ def test_clone_44khz_codes_to_samples(engine, reference: VoiceReference) -> None
 
 
 def test_unconditioned_voice_and_missing_transcript(engine, reference: VoiceReference) -> None:
-    check_chunks(engine.synthesize("No reference here.", voice="default"))
+    check_chunks(engine.synthesize("No reference here.", SynthesisOptions(voice="default")))
     no_text = VoiceReference(voice_id="v2", audio_path=reference.audio_path, sample_rate=16000)
     with pytest.raises(InvalidInput, match="transcript"):
-        list(engine.synthesize("Hello.", voice="clone", reference=no_text))
+        engine.enroll(no_text)
 
 
 def test_missing_weights_names_install_command(tmp_path: Path) -> None:

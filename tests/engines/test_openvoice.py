@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from shared.catalog import MODELS
-from tests.engines.conftest import check_chunks, model_root
+from tests.engines.conftest import check_chunks, cloned, model_root
 from workers.engines import load_engine
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 
 SPEC = MODELS["openvoice-v2"]
 # The published v2 converter config with the network shrunk (same rates, STFT and layout).
@@ -110,16 +110,19 @@ def test_loads_published_names_exactly(engine, model_dir: Path) -> None:
 def test_clone_converts_base_voice(engine, reference: VoiceReference) -> None:
     assert engine.sample_rate == 22050
     assert engine.voices() == ["joe"]
-    tgt = engine.target_se(reference)
-    assert tuple(tgt.shape) == (1, TINY_CONFIG["model"]["gin_channels"], 1)
-    chunks = list(engine.synthesize("Hello there. How are you?", voice="joe", reference=reference))
+    options = cloned(engine, reference, voice="joe")
+    assert options.conditioning is not None
+    assert tuple(options.conditioning["tone_color"].shape) == (1, TINY_CONFIG["model"]["gin_channels"], 1)
+    chunks = list(engine.synthesize("Hello there. How are you?", options))
     assert len(chunks) == 2  # streamed per sentence, as the base voice produces them
     check_chunks(chunks)
 
 
 def test_convert_keeps_timeline_and_changes_audio(engine, reference: VoiceReference) -> None:
-    base = np.concatenate(list(engine.synthesize("Hello there.", voice="joe")))
-    src, tgt = engine.source_se("joe"), engine.target_se(reference)
+    import torch
+
+    base = np.concatenate(list(engine.synthesize("Hello there.", SynthesisOptions(voice="joe"))))
+    src, tgt = engine.source_se("joe"), torch.from_numpy(engine.enroll(reference)["tone_color"])
     assert not np.allclose(src.cpu().numpy(), tgt.cpu().numpy())
     out = engine.convert(base, src, tgt)
     # one hop of output per spectrogram frame
@@ -128,10 +131,10 @@ def test_convert_keeps_timeline_and_changes_audio(engine, reference: VoiceRefere
 
 
 def test_base_voice_without_reference(engine) -> None:
-    audio = check_chunks(engine.synthesize("Just the base voice.", voice="joe"))
+    audio = check_chunks(engine.synthesize("Just the base voice.", SynthesisOptions(voice="joe")))
     assert audio.size > engine.sample_rate // 4
     with pytest.raises(InvalidInput, match="no base voice"):
-        list(engine.synthesize("Hello.", voice="nobody"))
+        list(engine.synthesize("Hello.", SynthesisOptions(voice="nobody")))
 
 
 def test_missing_weights_names_install_command(tmp_path: Path) -> None:

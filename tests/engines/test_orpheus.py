@@ -15,7 +15,7 @@ import pytest
 from shared.catalog import MODELS
 from tests.engines.conftest import check_chunks, model_root
 from workers.engines import load_engine
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 
 SPEC = MODELS["orpheus-3b"]
 ORPHEUS_VOCAB = 156940  # 128256 Llama 3 tokens + Orpheus' special and 7 x 4096 audio tokens (+ padding)
@@ -95,18 +95,34 @@ def test_synthesize_24khz_frames(engine) -> None:
     assert prompt[0] == START_OF_HUMAN
     assert prompt[-4:] == [END_OF_TEXT, END_OF_HUMAN, START_OF_AI, START_OF_SPEECH]
     engine.max_new_tokens = 7 * 3  # three frames keep the tiny test fast
-    audio = check_chunks(engine.synthesize("Hi there. <laugh> Bye!", voice="tara", emotion="happy"))
+    audio = check_chunks(engine.synthesize("Hi there. <laugh> Bye!", SynthesisOptions(voice="tara")))
     # one chunk per sentence; each SNAC frame is 4 x 512 samples at 24 kHz
     assert audio.size % 2048 == 0 and audio.size >= 2048
 
 
+def test_emotion_tag_reaches_the_prompt(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.engines.orpheus import EMOTION_TAGS
+
+    prompts: list[list[int]] = []
+    real = engine.prompt_ids
+    monkeypatch.setattr(engine, "prompt_ids", lambda text, voice: prompts.append(real(text, voice)) or prompts[-1])
+    engine.max_new_tokens = 7
+    list(engine.synthesize("Hi there.", SynthesisOptions(voice="tara", emotion="happy")))
+    list(engine.synthesize("Hi there.", SynthesisOptions(voice="tara")))
+    tag = engine.tokenizer.encode(EMOTION_TAGS["happy"], add_special_tokens=False)
+    happy, neutral = prompts
+    assert any(happy[i : i + len(tag)] == tag for i in range(len(happy))), "the <chuckle> tag is not in the prompt"
+    assert not any(neutral[i : i + len(tag)] == tag for i in range(len(neutral)))
+    assert len(happy) > len(neutral)
+
+
 def test_rejects_unknown_voice_clone_and_language(engine, reference: VoiceReference) -> None:
     with pytest.raises(InvalidInput, match="no voice"):
-        list(engine.synthesize("Hello.", voice="nobody"))
+        list(engine.synthesize("Hello.", SynthesisOptions(voice="nobody")))
     with pytest.raises(InvalidInput, match="does not clone"):
-        list(engine.synthesize("Hello.", voice="tara", reference=reference))
+        list(engine.synthesize("Hello.", SynthesisOptions(voice="tara", voice_id=reference.voice_id)))
     with pytest.raises(InvalidInput, match="English only"):
-        list(engine.synthesize("Hola.", voice="tara", language="es"))
+        list(engine.synthesize("Hola.", SynthesisOptions(voice="tara", language="es")))
 
 
 def test_missing_weights_names_install_command(tmp_path: Path) -> None:

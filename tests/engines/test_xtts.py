@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from shared.catalog import MODELS
-from tests.engines.conftest import check_chunks, model_root
+from tests.engines.conftest import check_chunks, cloned, model_root
 from workers.engines import load_engine
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 
 SPEC = MODELS["xtts-v2"]
 LANGS = ["en", "es", "fr", "de"]
@@ -87,26 +87,26 @@ def engine(tmp_path_factory: pytest.TempPathFactory, reference: VoiceReference):
 
 def test_clone_streams_24khz_float32(engine, reference: VoiceReference) -> None:
     assert engine.sample_rate == 24000
-    audio = check_chunks(engine.synthesize("Hello there, how are you?", voice="clone", reference=reference))
+    audio = check_chunks(engine.synthesize("Hello there, how are you?", cloned(engine, reference)))
     # each GPT code is 1024 samples at 22.05 kHz, decoded at 24 kHz
     assert audio.size >= 1024
 
 
 def test_preset_speaker_and_language(engine) -> None:
     assert engine.voices() == ["Ana Florence"]
-    audio = check_chunks(engine.synthesize("Hola, buenos dias.", voice="Ana Florence", language="es"))
+    audio = check_chunks(engine.synthesize("Hola, buenos dias.", SynthesisOptions(voice="Ana Florence", language="es")))
     assert audio.size > 0
     with pytest.raises(InvalidInput, match="no preset voice"):
-        list(engine.synthesize("Hello.", voice="nobody"))
+        list(engine.synthesize("Hello.", SynthesisOptions(voice="nobody")))
     with pytest.raises(InvalidInput, match="does not speak"):
-        list(engine.synthesize("Hello.", voice="Ana Florence", language="xx"))
+        list(engine.synthesize("Hello.", SynthesisOptions(voice="Ana Florence", language="xx")))
 
 
 def test_streaming_yields_several_chunks(engine, reference: VoiceReference, monkeypatch: pytest.MonkeyPatch) -> None:
     import workers.engines.xtts as xtts
 
     monkeypatch.setattr(xtts, "STREAM_CHUNK_TOKENS", 4)  # up to 24 GPT tokens: several decoded chunks
-    chunks = list(engine.synthesize("A longer sentence to speak now.", voice="clone", reference=reference))
+    chunks = list(engine.synthesize("A longer sentence to speak now.", cloned(engine, reference)))
     assert len(chunks) >= 2
     assert np.concatenate(chunks).dtype == np.float32
 

@@ -7,17 +7,20 @@ Engines are plain classes: `load(model_dir, spec)` builds one (heavy imports hap
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from shared import transcripts
+from shared.errors import ErrorCode
+
 
 class EngineError(Exception):
-    """A job-level failure with a stable error code and a message for the user."""
+    """A job-level failure with a stable error code (shared.errors.ErrorCode) and a message for the user."""
 
-    code = "engine_error"
+    code: str = ErrorCode.server_error
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -26,52 +29,20 @@ class EngineError(Exception):
 
 
 class ModelNotInstalled(EngineError):
-    code = "model_not_installed"
+    code = ErrorCode.model_not_installed
 
 
 class InvalidInput(EngineError):
-    code = "invalid_request"
+    code = ErrorCode.invalid_request
 
 
-@dataclass
-class Word:
-    start: float
-    end: float
-    word: str
-    probability: float
-    speaker: str | None = None
+class InvalidAudio(EngineError):
+    code = ErrorCode.invalid_audio
 
 
-@dataclass
-class Segment:
-    id: int
-    start: float
-    end: float
-    text: str
-    words: list[Word] | None = None
-    avg_logprob: float | None = None
-    no_speech_prob: float | None = None
-    compression_ratio: float | None = None
-    temperature: float | None = None
-    speaker: str | None = None
-    channel: int | None = None
-    seek: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if v is not None}
-        if self.words is not None:
-            out["words"] = [{k: v for k, v in asdict(w).items() if v is not None} for w in self.words]
-        return out
-
-    def shifted(self, offset: float) -> Segment:
-        """The same segment on the file's timeline when it was decoded from a chunk starting at offset."""
-        if offset:
-            self.start = round(self.start + offset, 3)
-            self.end = round(self.end + offset, 3)
-            for w in self.words or []:
-                w.start = round(w.start + offset, 3)
-                w.end = round(w.end + offset, 3)
-        return self
+# Engines produce the stored transcript's own types.
+Word = transcripts.Word
+Segment = transcripts.Segment
 
 
 @dataclass
@@ -89,17 +60,18 @@ class TranscribeOptions:
     word_timestamps: bool = False
     initial_prompt: str | None = None
     temperature: float | None = None  # None: the engine's fallback schedule
-    vad_filter: bool = True
     beam_size: int = 5
+    # Speech regions of the audio (seconds, from the job's one VAD pass): engines decode only these and map times
+    # back. None: the engine sees the whole audio as speech.
+    speech: list[tuple[float, float]] | None = None
 
 
 @dataclass
 class VoiceReference:
-    """An enrolled (cloned) voice as engines receive it.
+    """An enrolled (cloned) voice's reference recording, as `enroll` receives it.
 
     `audio_path` is a local copy of the normalised reference recording (mono WAV at `sample_rate`);
-    `transcript` is what is said in it (engines such as fish-speech and XTTS condition on it);
-    `profile` holds the statistics the bundled Piper path adapts towards (pitch, spectral envelope).
+    `transcript` is what is said in it (engines such as fish-speech condition on it).
     """
 
     voice_id: str
@@ -108,7 +80,24 @@ class VoiceReference:
     transcript: str | None = None
     language: str | None = None
     embedding: list[float] | None = None
-    profile: dict[str, Any] | None = None
+
+
+# An engine's conditioning for one cloned voice (XTTS latents, Fish Speech prompt codes, OpenVoice tone colour,
+# Piper's prosody profile): named arrays, so it is stored as one .npz object and cached by size.
+Conditioning = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """How to speak one piece of text: what the engine receives from a speech job's contract."""
+
+    voice: str  # a preset voice of this engine (for a cloned voice: the base voice some engines adapt)
+    speed: float = 1.0
+    emotion: str | None = None
+    language: str | None = None
+    instructions: str | None = None
+    voice_id: str | None = None  # the cloned voice, when one is spoken
+    conditioning: Conditioning | None = None  # that voice's conditioning for this engine (from `enroll`)
 
 
 @runtime_checkable
@@ -117,22 +106,18 @@ class TTSEngine(Protocol):
 
     def voices(self) -> list[str]: ...
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         """Yield float32 mono chunks at `sample_rate`, in order, as soon as each is ready.
 
-        `voice` is a preset name of this engine; with `reference` (a cloned voice) the engine conditions on the
-        reference recording instead (or adapts its base voice towards it).
+        With `options.conditioning` (a cloned voice) the engine speaks in that voice instead of the preset.
         """
+        ...
+
+
+@runtime_checkable
+class CloningEngine(TTSEngine, Protocol):
+    def enroll(self, reference: VoiceReference) -> Conditioning:
+        """What this engine needs from a cloned voice's reference, computed once per (voice, model) and stored."""
         ...
 
 
@@ -141,3 +126,7 @@ class STTEngine(Protocol):
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe 16 kHz float32 mono audio; segments are produced lazily as they are decoded."""
         ...
+
+
+def conditioning_bytes(conditioning: Conditioning) -> int:
+    return sum(int(np.asarray(v).nbytes) for v in conditioning.values())

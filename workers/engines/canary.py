@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from shared import audio
-from shared.catalog import ModelSpec
+from shared.catalog import EngineSpec, ModelSpec, Prices
 from workers.engines.base import (
     InvalidInput,
     ModelNotInstalled,
@@ -27,6 +27,46 @@ from workers.engines.common import require_weights
 SAMPLE_RATE = 16000
 MAX_SECONDS = 40.0  # the model's training window; longer audio is cut into windows
 PROMPT = "Transcribe the following: {audio}"
+
+ENGINE = EngineSpec(
+    name="canary",
+    loader="CanaryEngine",
+    models=(
+        ModelSpec(
+            id="canary-qwen-2.5b",
+            kind="stt",
+            description="NVIDIA Canary-Qwen 2.5B (English)",
+            languages=("en",),
+            streaming=False,
+            required_files=("config.json", "model.safetensors"),
+            install_hint="pip install -e '.[canary]' (NVIDIA NeMo) and "
+            "`s2s models install canary-qwen-2.5b --from DIR` (the published checkpoint folder: config.json, "
+            "model.safetensors).",
+            extra="canary",
+            preference=35,
+            prices=Prices(per_audio_second=0.1),
+        ),
+    ),
+)
+
+
+def speech_windows(n_samples: int, speech: list[tuple[float, float]] | None) -> list[tuple[int, int]]:
+    """Sample ranges of at most MAX_SECONDS to decode: the speech regions packed into windows (every region that
+    fits joins the window before it), or fixed windows over everything when no speech map was given."""
+    limit = int(MAX_SECONDS * SAMPLE_RATE)
+    if speech is None:
+        return [(start, min(n_samples, start + limit)) for start in range(0, max(n_samples, 1), limit)]
+    windows: list[tuple[int, int]] = []
+    for start_s, end_s in speech:
+        start, end = int(start_s * SAMPLE_RATE), min(n_samples, int(end_s * SAMPLE_RATE))
+        while end - start > limit:  # a region longer than the window is cut
+            windows.append((start, start + limit))
+            start += limit
+        if windows and end - windows[-1][0] <= limit:
+            windows[-1] = (windows[-1][0], end)
+        elif end > start:
+            windows.append((start, end))
+    return windows
 
 
 class CanaryEngine:
@@ -77,12 +117,11 @@ class CanaryEngine:
                 "timestamps=word or diarization."
             )
         duration = samples.size / SAMPLE_RATE
-        window = int(MAX_SECONDS * SAMPLE_RATE)
 
         def segments() -> Iterator[Segment]:
             with tempfile.TemporaryDirectory(prefix="s2s-canary-") as tmp:
-                for index, start in enumerate(range(0, max(samples.size, 1), window)):
-                    piece = samples[start : start + window]
+                for index, (start, end) in enumerate(speech_windows(samples.size, options.speech)):
+                    piece = samples[start:end]
                     path = Path(tmp) / f"{index}.wav"
                     path.write_bytes(audio.encode(piece, SAMPLE_RATE, "wav"))
                     text = self._generate(path)

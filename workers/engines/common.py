@@ -65,6 +65,13 @@ def reference_audio(reference: VoiceReference, sample_rate: int, *, max_seconds:
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
+def to_numpy(tensor: Any) -> np.ndarray:
+    """A torch tensor (any dtype, any device) as a numpy array of the same shape, for stored conditioning."""
+    return np.ascontiguousarray(
+        tensor.detach().cpu().float().numpy() if tensor.is_floating_point() else tensor.detach().cpu().numpy()
+    )
+
+
 def to_float32(samples: Any) -> np.ndarray:
     """A 1-D float32 numpy array from a torch tensor or array of any shape with one channel."""
     if hasattr(samples, "detach"):

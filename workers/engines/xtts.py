@@ -9,22 +9,50 @@ coqui-tts 0.28.0): `Xtts.init_from_config` + `load_checkpoint`, conditioning lat
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shared.catalog import ModelSpec
-from workers.engines.base import InvalidInput, VoiceReference
-from workers.engines.common import reference_audio, require_module, require_weights, to_float32, torch_device
+from shared.catalog import EngineSpec, ModelSpec, Prices
+from workers.engines.base import Conditioning, InvalidInput, SynthesisOptions, VoiceReference
+from workers.engines.common import (
+    reference_audio,
+    require_module,
+    require_weights,
+    to_float32,
+    to_numpy,
+    torch_device,
+)
 
 SPEAKERS_FILE = "speakers_xtts.pth"
 # Coqui's reference loader reads cloning audio at 22.05 kHz (the GPT's rate) and resamples for the speaker encoder.
 REFERENCE_RATE = 22050
 # Streaming: GPT tokens per decoded chunk (each token is 1024 samples at 22.05 kHz, about 46 ms).
 STREAM_CHUNK_TOKENS = 20
+
+ENGINE = EngineSpec(
+    name="xtts",
+    loader="XttsEngine",
+    models=(
+        ModelSpec(
+            id="xtts-v2",
+            kind="tts",
+            description="Versatile multilingual TTS with cloning (Coqui XTTS v2)",
+            can_clone=True,
+            required_files=("config.json", "model.pth", "vocab.json"),
+            install_hint=(
+                "Copy the published XTTS-v2 folder (config.json, model.pth, vocab.json; speakers_xtts.pth for the "
+                "preset voices) with `s2s models install xtts-v2 --from DIR`, and pip install -e '.[xtts]' "
+                "(coqui-tts, which also needs a torchaudio build that loads beside the installed torch)."
+            ),
+            extra="xtts",
+            preference=30,
+            prices=Prices(per_1k_chars=10.0, per_clone=50.0),
+        ),
+    ),
+)
 
 
 class XttsEngine:
@@ -52,8 +80,6 @@ class XttsEngine:
         self.config = config
         self.sample_rate = int(config.model_args.output_sample_rate)
         self.languages: list[str] = list(config.languages)
-        self._latents: dict[tuple[str, str, float], tuple[Any, Any]] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, model_dir: Path, spec: ModelSpec) -> XttsEngine:
@@ -63,8 +89,8 @@ class XttsEngine:
         manager = getattr(self.model, "speaker_manager", None)
         return sorted(manager.speakers) if manager is not None else []
 
-    def _language(self, language: str | None, reference: VoiceReference | None) -> str:
-        lang = (language or (reference.language if reference else None) or "en").lower()
+    def _language(self, language: str | None) -> str:
+        lang = (language or "en").lower()
         if lang == "zh":
             lang = "zh-cn"
         if lang not in self.languages and lang.split("-")[0] not in self.languages:
@@ -73,15 +99,10 @@ class XttsEngine:
             )
         return lang
 
-    def conditioning(self, reference: VoiceReference) -> tuple[Any, Any]:
-        """GPT conditioning latents and speaker embedding of a cloned voice (cached per voice and recording)."""
+    def enroll(self, reference: VoiceReference) -> Conditioning:
+        """GPT conditioning latents and the decoder's speaker embedding of a cloned voice."""
         import torch
 
-        path = Path(reference.audio_path)
-        key = (reference.voice_id, str(path), path.stat().st_mtime if path.exists() else 0.0)
-        with self._lock:
-            if key in self._latents:
-                return self._latents[key]
         cfg = self.config
         samples = reference_audio(reference, REFERENCE_RATE, max_seconds=float(cfg.max_ref_len))
         if cfg.sound_norm_refs:
@@ -89,13 +110,20 @@ class XttsEngine:
         wav = torch.from_numpy(samples)[None].to(self.device)
         # As Xtts.get_conditioning_latents does after loading the file: speaker embedding for the decoder,
         # style latents for the GPT.
-        speaker_embedding = self.model.get_speaker_embedding(wav, REFERENCE_RATE)
-        gpt_latent = self.model.get_gpt_cond_latents(
-            wav, REFERENCE_RATE, length=int(cfg.gpt_cond_len), chunk_length=int(cfg.gpt_cond_chunk_len)
+        with torch.inference_mode():
+            speaker_embedding = self.model.get_speaker_embedding(wav, REFERENCE_RATE)
+            gpt_latent = self.model.get_gpt_cond_latents(
+                wav, REFERENCE_RATE, length=int(cfg.gpt_cond_len), chunk_length=int(cfg.gpt_cond_chunk_len)
+            )
+        return {"gpt_cond_latent": to_numpy(gpt_latent), "speaker_embedding": to_numpy(speaker_embedding)}
+
+    def _cloned(self, conditioning: Conditioning) -> tuple[Any, Any]:
+        import torch
+
+        return (
+            torch.from_numpy(conditioning["gpt_cond_latent"]).to(self.device),
+            torch.from_numpy(conditioning["speaker_embedding"]).to(self.device),
         )
-        with self._lock:
-            self._latents[key] = (gpt_latent, speaker_embedding)
-        return gpt_latent, speaker_embedding
 
     def _preset(self, voice: str) -> tuple[Any, Any]:
         manager = getattr(self.model, "speaker_manager", None)
@@ -109,21 +137,12 @@ class XttsEngine:
         entry = manager.speakers[voice]
         return entry["gpt_cond_latent"], entry["speaker_embedding"]
 
-    def synthesize(
-        self,
-        text: str,
-        *,
-        voice: str,
-        speed: float = 1.0,
-        emotion: str | None = None,
-        reference: VoiceReference | None = None,
-        language: str | None = None,
-        instructions: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         if not text.strip():
             raise InvalidInput("The input text is empty.")
-        lang = self._language(language, reference)
-        gpt_latent, speaker_embedding = self.conditioning(reference) if reference else self._preset(voice)
+        lang = self._language(options.language)
+        cond = options.conditioning
+        gpt_latent, speaker_embedding = self._cloned(cond) if cond is not None else self._preset(options.voice)
         cfg = self.config
         stream = self.model.inference_stream(
             text,
@@ -136,7 +155,7 @@ class XttsEngine:
             repetition_penalty=float(cfg.repetition_penalty),
             top_k=int(cfg.top_k),
             top_p=float(cfg.top_p),
-            speed=float(speed),
+            speed=float(options.speed),
             enable_text_splitting=True,
         )
         for chunk in stream:

@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from shared.catalog import MODELS
-from shared.pricing import actual_cost, clone_cost, format_credits, stt_cost, to_credits, to_micros, tts_cost
+from shared.jobkinds import job_kind
+from shared.pricing import Cost, clone_cost, format_credits, stt_cost, to_credits, to_micros, tts_cost
+from shared.transcripts import Transcript
+
+
+def actual(kind: str, model: str, request: dict[str, object], result: dict[str, object] | None) -> Cost:
+    """A kind's price rule on a stored request and result, as settlement applies it."""
+    job = job_kind(kind)
+    return job.actual(MODELS[model], job.parse_request(request), job.parse_result(result))
 
 
 def test_tts_is_priced_per_thousand_characters_rounded_up() -> None:
@@ -28,14 +36,27 @@ def test_stt_is_priced_per_audio_second() -> None:
 
 def test_clone_is_flat() -> None:
     assert clone_cost(MODELS["piper"]).micros == 10_000_000
-    assert actual_cost("clone", "openvoice-v2", {}, None).micros == 50_000_000
+    clone = {"voice_id": "voice_x", "name": "x", "input_keys": ["k"]}
+    assert actual("clone", "openvoice-v2", clone, None).micros == 50_000_000
 
 
 def test_actual_cost_reads_the_result_then_the_request() -> None:
-    assert actual_cost("tts", "piper", {"input": "abc"}, {"characters": 10}).micros == 10_000
-    assert actual_cost("tts", "piper", {"input": "abc"}, None).micros == 3_000
-    assert actual_cost("stt", "whisper-tiny.en", {"audio_duration": 5.0}, {"duration": 4.0}).micros == 40_000
-    assert actual_cost("stt", "whisper-tiny.en", {"audio_duration": 5.0}, {}).micros == 50_000
+    speech = {"input": "abc", "voice": "joe"}
+    result = {"duration": 1.0, "sample_rate": 22050, "format": "mp3", "bytes": 10, "characters": 10}
+    assert actual("tts", "piper", speech, result).micros == 10_000
+    assert actual("tts", "piper", speech, None).micros == 3_000
+    # transcription bills the decoded duration, whatever the container's header claimed
+    stt = {"header_duration": 1.0, "input_keys": ["k"]}
+    decoded = Transcript(text="", duration=150.0).model_dump()
+    assert actual("stt", "whisper-tiny.en", stt, decoded).micros == 1_500_000
+    assert actual("stt", "whisper-tiny.en", stt, None).micros == 10_000
+
+
+def test_estimates_come_from_the_request() -> None:
+    stt = job_kind("stt")
+    assert stt.estimate(MODELS["whisper-base"], stt.request(header_duration=11.0)).micros == 220_000
+    tts = job_kind("tts")
+    assert tts.estimate(MODELS["piper"], tts.request(input="x" * 2000, voice="joe")).micros == 2_000_000
 
 
 @pytest.mark.parametrize(

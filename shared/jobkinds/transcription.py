@@ -1,0 +1,95 @@
+"""Speech to text (`stt`): POST /v1/audio/transcriptions, on the `stt.<model>` queues; the result is a Transcript."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.catalog import DEFAULT_STT_MODEL, ModelSpec
+from shared.jobkinds import JobKind
+from shared.pricing import Cost, stt_cost
+from shared.transcripts import ResponseFormat, Transcript, TranscriptionPublic, to_json
+
+Granularity = Literal["word", "segment"]
+
+
+class TranscriptionOptions(BaseModel):
+    """How to transcribe: the fields a transcription request and its stored job share."""
+
+    language: str | None = Field(default=None, max_length=35, description="ISO 639-1 code; detected when unset.")
+    diarization: bool = Field(default=False, description="Label segments and words with speakers.")
+    response_format: ResponseFormat = Field(
+        default="json", description="json, verbose_json, text, srt, vtt or diarized_json."
+    )
+    prompt: str | None = Field(default=None, max_length=2000, description="Text to guide style and vocabulary.")
+    temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Sampling temperature.")
+    stream: bool = Field(default=False, description="Stream text deltas as Server-Sent Events.")
+    num_speakers: int | None = Field(default=None, ge=1, le=32, description="Exact number of speakers.")
+    min_speakers: int | None = Field(default=None, ge=1, le=32, description="At least this many speakers.")
+    max_speakers: int | None = Field(default=None, ge=1, le=32, description="At most this many speakers.")
+    channels: Literal["mix", "split"] = Field(
+        default="mix", description="mix: downmix to mono; split: transcribe each channel apart."
+    )
+
+
+class TranscriptionCreate(TranscriptionOptions):
+    """The form fields of POST /v1/audio/transcriptions (the audio is `file`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model: str = Field(default=DEFAULT_STT_MODEL, max_length=64, description="STT model id (default: whisper-base).")
+    timestamps: Granularity | None = Field(default=None, description="Timestamp granularity: word or segment.")
+    timestamp_granularities: list[Granularity] | None = Field(
+        default=None, alias="timestamp_granularities[]", description="OpenAI-style: word and/or segment."
+    )
+    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
+
+    @property
+    def words(self) -> bool:
+        return self.timestamps == "word" or "word" in (self.timestamp_granularities or [])
+
+
+class TranscriptionJob(TranscriptionOptions):
+    """A transcription job as stored in its row."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    words: bool = Field(default=False, description="Word timestamps were asked for.")
+    filename: str | None = None
+    header_duration: float = Field(
+        default=0.0, description="Duration the container claims: the estimate reserved and the progress scale."
+    )
+    input_keys: list[str] = Field(default_factory=list, description="The upload in the object store.")
+
+    @model_validator(mode="after")
+    def _diarized_json_needs_speakers(self) -> TranscriptionJob:
+        if self.response_format == "diarized_json":
+            self.diarization = True
+        return self
+
+
+def _estimate(spec: ModelSpec, job: TranscriptionJob) -> Cost:
+    return stt_cost(spec, job.header_duration)
+
+
+def _actual(spec: ModelSpec, job: TranscriptionJob, result: Transcript | None) -> Cost:
+    return stt_cost(spec, result.duration if result is not None else job.header_duration)
+
+
+def _public(job: TranscriptionJob, result: Transcript) -> TranscriptionPublic:
+    return to_json(result, words=job.words)
+
+
+KIND = JobKind(
+    name="stt",
+    request=TranscriptionJob,
+    result=Transcript,
+    task="s2s.transcribe",
+    handler="workers.handlers.transcription:transcribe",
+    queue_family="stt",
+    serves=lambda spec: spec.kind == "stt",
+    estimate=_estimate,
+    actual=_actual,
+    public_result=_public,
+)

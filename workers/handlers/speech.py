@@ -1,0 +1,62 @@
+"""Text to speech: speak the text in the requested voice, streaming encoded chunks as soon as each is ready."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from shared import audio
+from shared.jobkinds.speech import SpeechJob, SpeechResult
+from shared.storage import output_key
+from workers.engines.base import SynthesisOptions
+from workers.runner import JobContext, Outcome
+from workers.synthesis import synthesize_pieces
+from workers.voices import enroll_for, load_voice
+
+
+def synthesize(job: JobContext) -> Outcome:
+    req: SpeechJob = job.request
+    fmt = audio.OUTPUT_FORMATS[req.format]
+    produced: list[np.ndarray] = []
+    streamed: list[bytes] = []
+
+    def emit(data: bytes) -> None:
+        if data:
+            streamed.append(data)
+            job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
+
+    with job.worker.residency.use(job.model) as engine:
+        conditioning = None
+        if req.voice_id:
+            conditioning = enroll_for(job.worker, engine, job.model, load_voice(job.worker, req.voice_id))
+        options = SynthesisOptions(
+            voice=req.voice,
+            speed=req.speed,
+            emotion=req.emotion,
+            language=req.language,
+            instructions=req.instructions,
+            voice_id=req.voice_id,
+            conditioning=conditioning,
+        )
+        rate = int(engine.sample_rate)
+        encoder = audio.StreamEncoder(req.format, rate) if req.stream else None
+        for chunk in synthesize_pieces(engine, req.input, options, on_progress=job.progress):
+            produced.append(chunk)
+            if encoder is not None:
+                emit(encoder.write(chunk))
+        if encoder is not None:
+            emit(encoder.close())
+    samples = np.concatenate(produced) if produced else np.zeros(0, dtype=np.float32)
+    # a streamed wav carries an open-ended header; the stored file gets a complete one
+    data = b"".join(streamed) if req.stream and req.format != "wav" else audio.encode(samples, rate, req.format)
+    key = output_key(job.account_id, job.id, fmt.extension)
+    job.worker.store.put_bytes(key, data, fmt.content_type)
+    result = SpeechResult(
+        duration=round(samples.size / rate, 3),
+        sample_rate=fmt.sample_rate or rate,
+        format=req.format,
+        bytes=len(data),
+        characters=len(req.input),
+    )
+    return Outcome(result=result, output_key=key, content_type=fmt.content_type)
