@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     first job pays no load time; false: each model loads on its first job."""
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
     """How often each worker process advertises itself in Redis; it counts as gone after three missed beats."""
+    random_seed: int | None = None
+    """Seed each worker process's random generators (Python, NumPy, ONNX Runtime, torch) with this at start: the
+    same jobs in the same order then give the same audio (Piper samples noise). Unset: random."""
     conditioning_cache_mb: int = Field(default=256, ge=0)
     """Per worker process: memory for cloned voices' conditioning (latents, prompts, embeddings) kept warm."""
     voice_aliases: dict[str, str] = Field(

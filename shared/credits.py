@@ -101,24 +101,33 @@ def actual_cost(job: Job) -> Cost:
 
 
 def settle_success(session: Session, job_id: str) -> Settlement:
-    """Charge a job that just succeeded its actual cost (never more than it reserved) and return the rest.
+    """Charge a job that just succeeded its actual cost, returning what it reserved beyond that.
 
-    Call it in the transaction of the `succeeded` compare-and-set, only when that update took effect.
+    The reservation is an estimate (a transcription's is the container's claimed duration); the charge is what was
+    really processed. When that costs more than was reserved, the difference is taken from the balance as far as
+    the balance goes (never below zero): the rest is not charged. Call it in the transaction of the `succeeded`
+    compare-and-set, only when that update took effect.
     """
     job = session.execute(select(Job).where(Job.id == job_id).execution_options(populate_existing=True)).scalar_one()
     cost = actual_cost(job)
     charged = min(cost.micros, job.reserved_credits)
+    # the first balance update of this transaction locks the account row (the database, on SQLite)
+    _move(session, job.account_id, job.reserved_credits - charged, require_funds=False)
+    extra = cost.micros - charged
+    if extra > 0:
+        taken = min(extra, balance_of(session, job.account_id))
+        if taken:
+            _move(session, job.account_id, -taken, require_funds=True)
+        charged += taken
     values: dict[str, object] = {"charged_credits": charged}
     if cost.characters is not None:
         values["characters"] = cost.characters
     if cost.audio_seconds is not None:
         values["audio_seconds"] = cost.audio_seconds
     session.execute(update(Job).where(Job.id == job_id).values(**values))
-    returned = job.reserved_credits - charged
-    _move(session, job.account_id, returned, require_funds=False)
     _entry(session, job.account_id, job.reserved_credits, RELEASE, job_id)
     _entry(session, job.account_id, -charged, CHARGE, job_id)
-    return Settlement(charged=charged, returned=returned)
+    return Settlement(charged=charged, returned=max(0, job.reserved_credits - charged))
 
 
 def settle_refund(session: Session, job_id: str, note: str = "") -> Settlement:

@@ -200,11 +200,34 @@ async def pg_client(pg_env: dict[str, str], pg_worker: Proc) -> AsyncIterator[ht
 
 
 @pytest.fixture(scope="session")
-async def idle_client(platform_env: dict[str, str], redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The API on the test database and a Redis database no worker listens to: its jobs stay queued."""
+def idle_worker(platform_env: dict[str, str], redis_url: str, session_dir: Path) -> Iterator[tuple[str, Proc]]:
+    """A live worker hosting piper and whisper-base that an operator told to stop consuming (Celery's
+    cancel_consumer): it keeps advertising its models, so requests are accepted, and its jobs stay queued."""
+    from celery import Celery
+
+    from shared.queues import queues_for_models
+
+    url = redis_url.rsplit("/", 1)[0] + "/7"
+    models = ["piper", "whisper-base"]
+    env = {**platform_env, "REDIS_URL": url, "PRELOAD_MODELS": "false"}
+    proc = start_worker(env, ",".join(models), session_dir / "logs", name="worker-idle")
+    control = Celery(broker=url)
+    try:
+        for queue in queues_for_models(models):
+            replies = control.control.cancel_consumer(queue, reply=True, timeout=5)
+            assert replies, f"the idle worker did not stop consuming {queue}"
+    finally:
+        control.close()
+    yield url, proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def idle_client(platform_env: dict[str, str], idle_worker: tuple[str, Proc]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on the test database with a live worker that consumes nothing: its jobs stay queued."""
     from api.main import create_app
 
-    settings = Settings(redis_url=redis_url.rsplit("/", 1)[0] + "/7")
+    settings = Settings(redis_url=idle_worker[0])
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -9,9 +9,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -199,3 +200,33 @@ def start_api(env: dict[str, str], log_dir: Path) -> tuple[Proc, str]:
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200, timeout=60, what=f"api ({proc.tail()})")
     return proc, base
+
+
+@contextlib.asynccontextmanager
+async def api_client(settings: Any, name: str = "api", timeout: float = 120) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process with these settings (its lifespan running), behind an httpx client."""
+    from api.main import create_app
+
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=timeout) as client,
+    ):
+        yield client
+
+
+async def wait_job(
+    client: httpx.AsyncClient, auth: dict[str, str], job_id: str, states: set[str], timeout: float = 300
+) -> dict[str, Any]:
+    """Poll GET /v1/jobs/{id} until the job reaches one of `states` (a deadline, never a fixed sleep)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        job: dict[str, Any] = (await client.get(f"/v1/jobs/{job_id}", headers=auth)).json()
+        if job["status"] in states:
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job {job_id} never reached {states}")

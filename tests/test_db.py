@@ -15,6 +15,8 @@ from shared.db.models import ApiKey, Job
 from shared.db.session import make_engine, session_scope
 from shared.security import key_matches, parse_prefix
 
+SPEECH_RESULT = {"duration": 0.1, "sample_rate": 22050, "format": "mp3", "bytes": 1, "characters": 1}
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -59,7 +61,7 @@ def test_keys_are_stored_hashed(db_url: str) -> None:
 def _new_job(db_url: str, account_name: str = "sm") -> str:
     with session_scope(db_url) as session:
         account = get_or_create_account(session, account_name)
-        job = Job(account_id=account.id, kind="tts", model="piper", request={"input": "x"})
+        job = Job(account_id=account.id, kind="tts", model="piper", request={"input": "x", "voice": "joe"})
         session.add(job)
         session.flush()
         return job.id
@@ -70,13 +72,13 @@ def test_job_lifecycle_and_guards(db_url: str) -> None:
     with session_scope(db_url) as session:
         claim = jobs.claim(session, job_id, max_attempts=3)
         assert claim.reason == "claimed" and claim.job is not None and claim.job.attempts == 1
-        assert jobs.succeed(session, job_id, result={"a": 1}, output_key="k", content_type="x")
+        assert jobs.succeed(session, job_id, result=SPEECH_RESULT, output_key="k", content_type="x")
         # a duplicate delivery cannot run or finish it again
         assert jobs.claim(session, job_id, max_attempts=3).reason == "terminal"
         assert not jobs.fail(session, job_id, code="x", message="late failure")
         assert not jobs.cancel(session, job_id)
         job = session.get(Job, job_id)
-        assert job is not None and job.state == "succeeded" and job.result == {"a": 1} and job.progress == 1.0
+        assert job is not None and job.state == "succeeded" and job.result == SPEECH_RESULT and job.progress == 1.0
 
 
 def test_redelivered_job_is_reclaimed_until_attempts_run_out(db_url: str) -> None:
@@ -94,7 +96,7 @@ def test_terminal_transitions_cannot_skip_settlement(db_url: str) -> None:
     job_id = _new_job(db_url)
     with session_scope(db_url) as session:
         for stmt in (
-            jobs.succeed_stmt(job_id, result={}, output_key=None, content_type=None),
+            jobs.succeed_stmt(job_id, result=SPEECH_RESULT, output_key=None, content_type=None),
             jobs.fail_stmt(job_id, code="x", message="y"),
             jobs.cancel_stmt(job_id),
         ):
@@ -109,6 +111,6 @@ def test_cancel_wins_over_a_late_finish(db_url: str) -> None:
     with session_scope(db_url) as session:
         jobs.claim(session, job_id, max_attempts=3)
         assert jobs.cancel(session, job_id)
-        assert not jobs.succeed(session, job_id, result={}, output_key=None, content_type=None)
+        assert not jobs.succeed(session, job_id, result=SPEECH_RESULT, output_key=None, content_type=None)
         job = session.get(Job, job_id)
         assert job is not None and job.state == "canceled"

@@ -33,7 +33,7 @@ def _account(db_url: str, micros: int) -> str:
 
 def _job(db_url: str, account_id: str, cost: int, *, kind: str = "stt", request: dict | None = None) -> str:
     with session_scope(db_url) as session:
-        job = Job(account_id=account_id, kind=kind, model="whisper-base", request=request or {"audio_duration": 10.0})
+        job = Job(account_id=account_id, kind=kind, model="whisper-base", request=request or {"header_duration": 10.0})
         credits.reserve(session, job, cost)
         return job.id
 
@@ -58,9 +58,11 @@ def test_success_charges_actual_cost_once_and_returns_the_rest(db_url: str) -> N
     with session_scope(db_url) as session:
         jobs.claim(session, job_id, max_attempts=3)
         # the worker decoded 8.5 s: charged 0.17 credits, 0.03 returned
-        assert jobs.succeed(session, job_id, result={"duration": 8.5}, output_key=None, content_type=None)
+        assert jobs.succeed(session, job_id, result={"text": "", "duration": 8.5}, output_key=None, content_type=None)
         # a duplicate finish, a late failure or cancel: no state change, so no money moves
-        assert not jobs.succeed(session, job_id, result={"duration": 9.0}, output_key=None, content_type=None)
+        assert not jobs.succeed(
+            session, job_id, result={"text": "", "duration": 9.0}, output_key=None, content_type=None
+        )
         assert not jobs.fail(session, job_id, code="x", message="late")
         assert not jobs.cancel(session, job_id)
         job = session.get(Job, job_id)
@@ -69,14 +71,24 @@ def test_success_charges_actual_cost_once_and_returns_the_rest(db_url: str) -> N
     assert _audit(db_url, account) == 830_000
 
 
-def test_charge_never_exceeds_the_reservation(db_url: str) -> None:
+def test_a_job_longer_than_estimated_is_charged_what_it_processed(db_url: str) -> None:
+    """10 s reserved (the header's claim), 60 s decoded: 1.2 credits charged, the excess from the balance."""
     account = _account(db_url, 1_000_000)
     job_id = _job(db_url, account, 200_000)
     with session_scope(db_url) as session:
         jobs.claim(session, job_id, max_attempts=3)
-        jobs.succeed(session, job_id, result={"duration": 60.0}, output_key=None, content_type=None)
-    assert _reasons(db_url, job_id)[-1] == ("charge", -200_000)
-    assert _audit(db_url, account) == 800_000
+        jobs.succeed(session, job_id, result={"text": "", "duration": 60.0}, output_key=None, content_type=None)
+        job = session.get(Job, job_id)
+        assert job is not None and job.charged_credits == 1_000_000 and job.audio_seconds == 60.0
+    assert _reasons(db_url, job_id)[-1] == ("charge", -1_000_000)  # the whole balance, no more: never negative
+    assert _audit(db_url, account) == 0
+    rich = _account(db_url, 5_000_000)
+    job_id = _job(db_url, rich, 200_000)
+    with session_scope(db_url) as session:
+        jobs.claim(session, job_id, max_attempts=3)
+        jobs.succeed(session, job_id, result={"text": "", "duration": 60.0}, output_key=None, content_type=None)
+    assert _reasons(db_url, job_id) == [("reserve", -200_000), ("release", 200_000), ("charge", -1_200_000)]
+    assert _audit(db_url, rich) == 3_800_000
 
 
 def test_failure_and_cancel_refund_everything(db_url: str) -> None:
@@ -108,7 +120,7 @@ def test_exhausted_attempts_refund(db_url: str) -> None:
 def test_reservation_is_refused_without_funds_and_leaves_nothing(db_url: str) -> None:
     account = _account(db_url, 100_000)
     with session_scope(db_url) as session:
-        job = Job(account_id=account, kind="tts", model="piper", request={"input": "x"})
+        job = Job(account_id=account, kind="tts", model="piper", request={"input": "x", "voice": "joe"})
         with pytest.raises(credits.InsufficientCredits) as refused:
             credits.reserve(session, job, 100_001)
         assert (refused.value.needed, refused.value.available) == (100_001, 100_000)

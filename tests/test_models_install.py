@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from shared.catalog import MODELS, installed_models, is_installed, piper_voices
+from shared.catalog import MODELS, installed_models, is_installed
 from shared.model_store import InstallError, install_bundled, install_from_dir, verify
 
 
 def test_bundled_models_are_installed_and_verified(model_dir: Path) -> None:
     ids = {spec.id for spec in installed_models(model_dir)}
     assert {"piper", "whisper-base", "whisper-tiny.en"} <= ids
-    assert piper_voices(model_dir) == ["joe"]
+    assert MODELS["piper"].installed_voices(model_dir) == ["joe"]
     base = model_dir / "whisper-base" / "model.bin"
     assert base.stat().st_size == 145_217_532
     for model_id in ("piper", "whisper-base", "whisper-tiny.en"):

@@ -152,7 +152,8 @@ async def test_diarization_error_rate_on_ami(client: httpx.AsyncClient, auth: di
     der = DiarizationErrorRate()(reference, hypothesis)
     print(f"DER pyannote_ami_tst00 (bundled pipeline, from transcript segments): {der:.3f}")
     assert len(body["speakers"]) >= 2
-    assert 0.0 <= der < 1.0
+    # pinned near what the bundled pipeline measures here (0.80-0.82 over runs): a regression of 5 points fails
+    assert der < 0.87
 
 
 async def test_srt_and_vtt_label_speakers(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:

@@ -48,9 +48,18 @@ async def test_pcm_is_24khz_16bit(client: httpx.AsyncClient, auth: dict[str, str
     assert seconds == pytest.approx(audio.probe(io.BytesIO(wav.content)).duration, abs=0.6)
 
 
-async def test_openai_field_names(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_openai_field_names(client: httpx.AsyncClient, auth: dict[str, str], settings: Any) -> None:
+    from shared.db.models import Job
+    from shared.db.session import session_scope
+    from shared.jobkinds.speech import SpeechJob
+
     r = await speak(client, auth, response_format="flac", instructions="Speak calmly.")
     assert r.status_code == 200 and r.headers["content-type"] == "audio/flac"
+    with session_scope(settings.sync_database_url) as session:  # both reached the job the worker ran
+        job = session.get(Job, r.headers["x-job-id"])
+        assert job is not None
+        stored = SpeechJob.model_validate(job.request)
+    assert stored.instructions == "Speak calmly." and stored.format == "flac"
 
 
 def _pitch_and_level(samples: np.ndarray, rate: int = 22050) -> tuple[float, float]:

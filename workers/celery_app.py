@@ -9,17 +9,20 @@ in Redis, and a background warm-up that loads the hosted models without holding 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import redis
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
-from shared.catalog import MODELS, installed_models
+from shared.catalog import MODELS, ModelSpec, installed_models
 from shared.config import Settings, get_settings
 from shared.queues import celery_config, declare_queues, queues_for_models
 from shared.storage import make_store
+from workers.engines import load_engine
 from workers.heartbeat import Heartbeat
 from workers.residency import ResidencyManager
 from workers.runner import WorkerContext
@@ -67,6 +70,7 @@ def get_context() -> WorkerContext:
                     settings.resolved_model_dir,
                     ttl_seconds=settings.model_ttl_seconds,
                     conditioning_bytes_limit=settings.conditioning_cache_mb << 20,
+                    loader=_load,
                 ),
                 hosted=hosted_models(settings),
             )
@@ -89,9 +93,41 @@ def warm_up(ctx: WorkerContext) -> None:
             log.warning("could not preload the diarization pipeline: %s", exc)
 
 
+def seed_random(seed: int) -> None:
+    """Seed the generators engines sample from; ONNX Runtime takes it for the sessions created afterwards."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import onnxruntime
+
+        onnxruntime.set_seed(seed)
+    except ImportError:
+        pass
+    seed_torch(seed)
+
+
+def seed_torch(seed: int) -> None:
+    if "torch" in sys.modules:  # never import torch just for this: engines that use it have imported it
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _load(spec: ModelSpec, model_dir: Path) -> Any:
+    """Load an engine; with RANDOM_SEED, seed torch once the engine has imported it."""
+    engine = load_engine(spec, model_dir)
+    if settings.random_seed is not None:
+        seed_torch(settings.random_seed)
+    return engine
+
+
 def start_process(concurrency: int = 1) -> None:
     """Start this worker process's background work: heartbeat, idle-unload timer, warm-up. Never blocks."""
     global _heartbeat
+    if settings.random_seed is not None:
+        seed_random(settings.random_seed)
     ctx = get_context()
     _heartbeat = Heartbeat(ctx, concurrency=concurrency)
     _heartbeat.start()

@@ -91,6 +91,7 @@ def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody:
 )
 async def create_transcription(
     request: Request,
+    response: Response,
     account: AccountDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -154,6 +155,7 @@ async def create_transcription(
         return accepted(request, state, job)
     if job.state != jobs.SUCCEEDED:
         raise_for_failed(job)
+    response.headers["X-Job-Id"] = job.id
     return rendered(job)
 
 

@@ -38,15 +38,18 @@ class SpeechOptions(BaseModel):
     stream: bool = Field(default=False, description="Stream the audio as it is synthesised (chunked HTTP).")
 
 
-class SpeechCreate(SpeechOptions):
-    """Text to speech. `format` and OpenAI's `response_format` are the same field."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
+class _SpeechTarget(BaseModel):
     model: str = Field(description="TTS model id, e.g. `piper` or `fish-speech-v1.5`.", examples=["piper"])
     voice: str = Field(
         max_length=200, description="Preset voice name or a cloned voice id (`voice_...`).", examples=["joe"]
     )
+
+
+class SpeechCreate(SpeechOptions, _SpeechTarget):
+    """Text to speech. `format` and OpenAI's `response_format` are the same field."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
     stream_format: Literal["audio", "sse"] = Field(
         default="audio", description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas."
     )

@@ -6,9 +6,6 @@ import io
 import re
 from pathlib import Path
 
-import httpx
-import pytest
-
 from shared import audio
 from tests.services import ROOT
 
@@ -16,13 +13,6 @@ from tests.services import ROOT
 def probe_bytes(data: bytes) -> audio.AudioInfo:
     """Decode the container headers of real audio bytes (raises on anything else)."""
     return audio.probe(io.BytesIO(data))
-
-
-def skip_without_voices_routes(base_url: str, api_key: str) -> None:
-    """Voice cloning routes are being built in parallel: skip, saying so, while the server lacks them."""
-    response = httpx.get(f"{base_url}/v1/voices", headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
-    if response.status_code == 404 and response.json().get("error", {}).get("code") == "not_found":
-        pytest.skip("this server has no /v1/voices routes yet (voice cloning lands separately); skipped until it does")
 
 
 def readme_python_blocks(section: str = "## SDK") -> list[str]:

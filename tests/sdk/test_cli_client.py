@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from speechtospeechai import Client
 
-from tests.sdk.live import probe_bytes, skip_without_voices_routes
+from tests.sdk.live import probe_bytes
 from tests.services import ROOT
 from tests.text import wer
 
@@ -135,7 +135,6 @@ def test_jobs_wait_exits_1_for_a_canceled_job(s2s: S2S, live_api: str, api_key: 
 
 
 def test_clone_prints_the_new_voice_id(s2s: S2S, live_api: str, api_key: str, testdata: Path) -> None:
-    skip_without_voices_routes(live_api, api_key)
     done = s2s("clone", "--name", "CLI voice", str(testdata / "leopard_test_en.wav"), "--model", "piper")
     assert done.returncode == 0, done.stderr.decode()
     voice_id = done.stdout.decode().strip().splitlines()[-1]

@@ -19,7 +19,7 @@ from speechtospeechai import AsyncClient, Client
 
 from shared.config import Settings
 from tests.accounts import key_with_credits
-from tests.sdk.live import mp3_sample, probe_bytes, readme_python_blocks, skip_without_voices_routes
+from tests.sdk.live import mp3_sample, probe_bytes, readme_python_blocks
 from tests.text import wer
 
 pytestmark = pytest.mark.integration
@@ -71,11 +71,6 @@ def sdk_env(live_api: str, api_key: str) -> dict[str, str]:
     return {**os.environ, "S2S_BASE_URL": f"{live_api}/v1", "S2S_API_KEY": api_key}
 
 
-@pytest.fixture
-def voices_route(live_api: str, api_key: str) -> None:
-    skip_without_voices_routes(live_api, api_key)
-
-
 def run_snippet(code: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run user code the way a user would: a fresh interpreter, configured only by the environment."""
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
@@ -117,7 +112,7 @@ def test_contract_speech_snippet_raises_model_not_installed_here(
 
 
 def test_contract_clone_snippet_runs_wherever_its_model_is_installed(
-    voices_route: None, tmp_path: Path, live_api: str, api_key: str, testdata: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, live_api: str, api_key: str, testdata: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("S2S_BASE_URL", live_api)
     monkeypatch.chdir(tmp_path)
@@ -356,8 +351,8 @@ async def test_async_client_runs_calls_concurrently(
             await client.audio.speech.create(model="orpheus-3b", voice="tara", input="hi")
 
 
-# --- voices (skipped until the server has the routes) -----------------------------------------------------
-def test_clone_speak_list_and_delete_a_voice(voices_route: None, sdk: Client, testdata: Path, tmp_path: Path) -> None:
+# --- voices ---------------------------------------------------------------------------------------------
+def test_clone_speak_list_and_delete_a_voice(sdk: Client, testdata: Path, tmp_path: Path) -> None:
     sample = mp3_sample(tmp_path / "sample.mp3", testdata / "leopard_test_en.wav")
     voice = sdk.voices.clone(name="SDK test voice", files=[sample], model="piper", language="en")
     assert voice.id.startswith("voice_") and voice.name == "SDK test voice" and voice.model == "piper"
@@ -375,14 +370,14 @@ def test_clone_speak_list_and_delete_a_voice(voices_route: None, sdk: Client, te
         sdk.voices.retrieve(voice.id)
 
 
-def test_clone_from_several_samples(voices_route: None, sdk: Client, testdata: Path) -> None:
+def test_clone_from_several_samples(sdk: Client, testdata: Path) -> None:
     with (testdata / "leopard_test_en.wav").open("rb") as first:
         voice = sdk.voices.clone(name="Two samples", files=[first, testdata / "jfk.flac"], model="piper", language="en")
     assert voice.id.startswith("voice_")
     sdk.voices.delete(voice.id)
 
 
-def test_readme_clone_block(voices_route: None, tmp_path: Path, sdk_env: dict[str, str], testdata: Path) -> None:
+def test_readme_clone_block(tmp_path: Path, sdk_env: dict[str, str], testdata: Path) -> None:
     clone_block = readme_python_blocks()[2]
     mp3_sample(tmp_path / "sample.mp3", testdata / "leopard_test_en.wav")
     setup = "from speechtospeechai import Client\nclient = Client()\n"
