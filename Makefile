@@ -6,11 +6,13 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA_DIR ?= var
 
-.PHONY: run test lint bench models compose-config clean help
+.PHONY: run test test-fast test-integration lint bench models compose-config clean help
 
 help:
 	@echo "make run [PORT=8000]  start API, worker, Redis and Flower locally (Ctrl-C stops all)"
-	@echo "make test             run the whole test suite (starts its own Redis, S3 and workers)"
+	@echo "make test             run the whole test suite: the fast tier, then the integration tier"
+	@echo "make test-fast        the fast tier only: pure logic, contracts, rendering, pricing (no servers, no models)"
+	@echo "make test-integration the integration tier only (starts its own Redis, S3, PostgreSQL database and workers)"
 	@echo "make lint             ruff and mypy"
 	@echo "make bench            benchmarks (results in bench/results/)"
 	@echo "make models           install and verify the bundled models"
@@ -32,7 +34,14 @@ run: $(BIN)/.installed-run
 	$(BIN)/s2s run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(BIN)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/fast
+	$(BIN)/python -m pytest --ignore=tests/fast
+
+test-fast: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest tests/fast
+
+test-integration: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest --ignore=tests/fast
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check api workers shared tests bench sdk/python

@@ -28,7 +28,7 @@ from shared.errors import status_of
 from shared.jobkinds import job_kind
 from shared.pricing import format_credits
 from shared.queues import LatencyClass, job_queue, task_name
-from shared.schemas import JobError, JobPublic
+from shared.schemas import CloneResult, JobError, JobPublic, SpeechResult, TranscriptionPublic
 
 log = logging.getLogger(__name__)
 
@@ -188,15 +188,16 @@ def raise_for_failed(job: Job) -> None:
     raise APIError(job.error_message or "the job failed", code=code, status_code=status_of(code))
 
 
-def public_result(job: Job) -> BaseModel | None:
+def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult | None:
     """A finished job's result in its public shape (a transcript as the contract's json, not as stored)."""
     if job.state != jobs.SUCCEEDED or job.result is None:
         return None
     try:
-        return job_kind(job.kind).public(job.request or {}, job.result)
+        result = job_kind(job.kind).public(job.request or {}, job.result)
     except (KeyError, ValueError):  # a row written by a version whose result this one cannot read
         log.warning("job %s has a result this server cannot read", job.id)
         return None
+    return result if isinstance(result, TranscriptionPublic | SpeechResult | CloneResult) else None
 
 
 def job_public(request: Request, state: AppState, job: Job) -> JobPublic:

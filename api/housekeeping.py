@@ -38,10 +38,14 @@ async def sweep_inputs(state: AppState) -> int:
             )
         ).all()
         cleaned: list[str] = []
+
+        def delete(keys: list[str]) -> None:
+            for key in keys:
+                state.store.delete(key)
+
         for row in rows:
             try:
-                keys = job_kind(row.kind).input_keys(row.request or {})
-                await anyio.to_thread.run_sync(lambda keys=keys: [state.store.delete(k) for k in keys])
+                await anyio.to_thread.run_sync(delete, job_kind(row.kind).input_keys(row.request or {}))
             except Exception:
                 log.warning("could not delete the inputs of job %s", row.id, exc_info=True)
                 continue

@@ -206,8 +206,9 @@ def _run_claimed(ctx: WorkerContext, job: Job) -> str:
         message = f"internal error while processing the job ({type(exc).__name__}); see the worker log for this job id"
         return _finish_failed(ctx, job, ErrorCode.server_error, message, inputs, streaming)
     result = outcome.result
-    if "processing_seconds" in type(result).model_fields and result.processing_seconds is None:
-        result.processing_seconds = round(time.perf_counter() - started, 3)  # type: ignore[attr-defined]
+    timed = result.model_dump(include={"processing_seconds"})
+    if "processing_seconds" in type(result).model_fields and timed.get("processing_seconds") is None:
+        result = result.model_copy(update={"processing_seconds": round(time.perf_counter() - started, 3)})
     with ctx.session() as session:
         done = jobs.succeed(  # settles credits in the same transaction
             session,

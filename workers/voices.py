@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -73,7 +74,8 @@ def reference_of(ctx: WorkerContext, voice: EnrolledVoice) -> Iterator[VoiceRefe
 
 def _encode(conditioning: Conditioning) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(value) for name, value in conditioning.items()})
+    arrays: dict[str, Any] = {name: np.asarray(value) for name, value in conditioning.items()}
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
