@@ -18,6 +18,7 @@ from tests.sdk.conftest import BASE, ScriptedServer, error, job
 
 ERROR_CASES = [
     (400, "invalid_request", s2s.BadRequestError),
+    (400, "invalid_audio", s2s.InvalidAudioError),
     (401, "invalid_api_key", s2s.AuthenticationError),
     (402, "insufficient_credits", s2s.InsufficientCreditsError),
     (404, "not_found", s2s.NotFoundError),
@@ -29,6 +30,7 @@ ERROR_CASES = [
     (429, "rate_limit_exceeded", s2s.RateLimitError),
     (500, "server_error", s2s.InternalServerError),
     (503, "service_unavailable", s2s.InternalServerError),
+    (503, "model_unavailable", s2s.ModelUnavailableError),
 ]
 
 TRANSCRIPT = {

@@ -161,6 +161,15 @@ class InternalServerError(APIStatusError):
     """5xx: the server failed; retried automatically. Quote `request_id` when reporting it."""
 
 
+class ModelUnavailableError(InternalServerError):
+    """503 `model_unavailable`: the model is installed but no worker serving it is running right now; retried
+    automatically after the server's Retry-After."""
+
+
+class InvalidAudioError(BadRequestError):
+    """400 `invalid_audio`: the upload is not audio any decoder can read."""
+
+
 class APIConnectionError(APIError):
     """The server could not be reached, or the connection broke before a response arrived."""
 
@@ -199,6 +208,8 @@ class JobTimeoutError(SpeechToSpeechAIError, TimeoutError):
 
 _BY_CODE: dict[str, type[APIStatusError]] = {
     "invalid_request": BadRequestError,
+    "invalid_audio": InvalidAudioError,
+    "model_unavailable": ModelUnavailableError,
     "invalid_api_key": AuthenticationError,
     "insufficient_credits": InsufficientCreditsError,
     "rate_limit_exceeded": RateLimitError,
