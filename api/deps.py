@@ -54,8 +54,13 @@ def get_settings_dep(state: StateDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+# Key of the broker's id in a request's `AsyncSession.info` (see Settings.broker_id; api.dispatch reads it).
+BROKER_INFO_KEY = "s2s.broker"
+
+
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     async with state.sessions() as session:
+        session.info[BROKER_INFO_KEY] = state.settings.broker_id  # the jobs it creates record their broker
         yield session
 
 

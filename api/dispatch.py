@@ -7,6 +7,7 @@ never enqueued), and the waiter is registered before the message is sent (a fast
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -19,15 +20,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from api.deps import CALLER_INFO_KEY, AppState, Caller
+from api.deps import BROKER_INFO_KEY, CALLER_INFO_KEY, AppState, Caller
 from api.errors import APIError, InsufficientCredits, RateLimitExceeded, ServiceUnavailable
 from shared import credits, jobs
 from shared.catalog import ModelSpec
 from shared.db.models import Account, IdempotencyKey, Job, new_id
 from shared.errors import status_of
+from shared.events import encode_event
 from shared.jobkinds import job_kind
 from shared.pricing import format_credits
-from shared.queues import LatencyClass, job_queue, task_name
+from shared.queues import JOB_EVENTS_CHANNEL, LatencyClass, enqueued_key, job_queue, send_job
 from shared.schemas import CloneResult, JobError, JobPublic, SpeechResult, TranscriptionPublic
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ async def create_job(
     kind: str,
     spec: ModelSpec,
     request: BaseModel,
+    latency: LatencyClass = "interactive",
     job_id: str | None = None,
     input_key: str | None = None,
 ) -> Job:
@@ -71,6 +74,8 @@ async def create_job(
         kind=kind,
         model=spec.id,
         state=jobs.QUEUED,
+        queue=job_queue(kind, spec.id, latency),
+        broker=session.info.get(BROKER_INFO_KEY),
         request=request.model_dump(mode="json"),
         input_key=input_key,
         progress=0.0,
@@ -126,20 +131,13 @@ async def create_upload_job(
         raise
 
 
-async def enqueue(state: AppState, session: AsyncSession, job: Job, latency: LatencyClass = "interactive") -> None:
-    """Send the job's task (its id is the job's id) to its model's queue of that latency class; on broker
-    failure the job is failed and 503 raised."""
+async def enqueue(state: AppState, session: AsyncSession, job: Job) -> None:
+    """Send the job's task to its queue (chosen when it was created) and mark it sent; on broker failure the job is
+    failed and 503 raised. Should this process die before the send, the reconciler sends it (api.housekeeping)."""
+    queue = job.queue or job_queue(job.kind, job.model, "interactive")
     try:
-        await anyio.to_thread.run_sync(
-            lambda: state.producer.send_task(
-                task_name(job.kind),
-                args=[job.id],
-                task_id=job.id,
-                queue=job_queue(job.kind, job.model, latency),
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5},
-            )
-        )
+        await anyio.to_thread.run_sync(lambda: send_job(state.producer, job.id, job.kind, queue))
+        await state.redis.set(enqueued_key(job.id), queue, ex=state.settings.celery.visibility_timeout_seconds)
     except Exception as exc:
         log.error("could not enqueue job %s: %s", job.id, exc)
         job_id = job.id
@@ -159,14 +157,21 @@ async def load_job(session: AsyncSession, job_id: str, account_id: str | None = 
 
 
 async def submit_and_wait(
-    state: AppState, session: AsyncSession, job: Job, *, wait: bool, timeout: float
+    state: AppState,
+    session: AsyncSession,
+    job: Job,
+    *,
+    wait: bool,
+    timeout: float,
+    client: Request | None = None,
 ) -> tuple[Job, bool]:
     """Enqueue the (committed) job; when `wait`, block asynchronously until it ends or the timeout passes.
 
-    Returns the freshest job row and whether it reached a terminal state.
+    A waiting `client` that disconnects cancels the job (it was not async: nobody will fetch the result), which
+    refunds it. Returns the freshest job row and whether it reached a terminal state.
     """
     if not wait:
-        await enqueue(state, session, job, "batch")
+        await enqueue(state, session, job)
         return job, False
 
     async def current_state() -> str | None:
@@ -174,12 +179,54 @@ async def submit_and_wait(
             row = await load_job(poll_session, job.id)
             return row.state if row else None
 
+    async def abandoned() -> bool:
+        return client is not None and await client.is_disconnected()
+
     async with state.waiter.watch(job.id) as fut:
         await enqueue(state, session, job)
-        finished = await state.waiter.wait(fut, timeout=timeout, current_state=current_state)
+        finished = await state.waiter.wait(fut, timeout=timeout, current_state=current_state, abandoned=abandoned)
+    if not finished and await abandoned():
+        await cancel_job(state, job.id)
     fresh = await load_job(session, job.id)
     assert fresh is not None
     return fresh, finished and fresh.state in jobs.TERMINAL
+
+
+async def cancel_job(state: AppState, job_id: str) -> bool:
+    """Cancel an active job: refund it, revoke its task (a running one is terminated on its worker), delete its
+    uploads, wake its waiters. False when it had already ended."""
+    async with state.sessions() as session:
+        canceled = await session.run_sync(lambda s: jobs.apply_cancel(s, job_id))  # refunds in the same transaction
+        await session.commit()
+        job = await load_job(session, job_id)
+    if not canceled or job is None:
+        return False
+
+    def revoke_and_clean() -> None:
+        try:
+            state.producer.control.revoke(job_id, terminate=True, signal="SIGTERM")
+        except Exception:  # the SQL state already stops a redelivered or late message from running
+            log.warning("could not revoke job %s on the workers", job_id, exc_info=True)
+        if state.settings.store.input_retention_seconds > 0:
+            return
+        for key in job_kind(job.kind).input_keys(job.request or {}):
+            with contextlib.suppress(Exception):  # housekeeping deletes what is left
+                state.store.delete(key)
+
+    await anyio.to_thread.run_sync(revoke_and_clean)
+    with contextlib.suppress(Exception):  # waiters also poll the row
+        await state.redis.publish(JOB_EVENTS_CHANNEL, encode_event(job_id, jobs.CANCELED))
+    return True
+
+
+_detached: set[asyncio.Task[Any]] = set()
+
+
+def cancel_in_background(state: AppState, job_id: str) -> None:
+    """`cancel_job` from a place about to be cancelled itself (a streaming response whose client went away)."""
+    task = asyncio.get_running_loop().create_task(cancel_job(state, job_id))
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
 
 
 def raise_for_failed(job: Job) -> None:

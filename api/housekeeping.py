@@ -1,8 +1,19 @@
-"""Background housekeeping of each API process: uploads of finished jobs are deleted once their retention ends.
+"""Background housekeeping of each API process: the reconciler, and uploads whose retention ended.
 
-Workers delete a job's uploads when it ends; this pass catches what they could not (a job canceled or failed
-before any worker ran it, a worker that died, `STORE__INPUT_RETENTION_SECONDS` above zero). Several API replicas
-may run it at once: deleting an object twice is harmless.
+SQL is the truth; Redis carries messages and can lose them (a restart without persistence, an API process that
+died between committing a job and sending it). The reconciler makes the broker agree with SQL:
+- a job `queued` in SQL for a while whose message was never marked sent (`s2s:enqueued:<id>`, set after the send,
+  removed by the worker that claims it) is sent again;
+- a job `running` whose worker's heartbeat is gone (two sweeps in a row, with other workers alive: a Redis blip
+  never looks like a lost worker) is sent again; the claim counts the attempt, and a job out of attempts fails
+  `worker_lost` and is refunded.
+A message that turns out to be a duplicate is harmless: a worker claims a job only while it is active, and money
+moves only with its single terminal state change.
+
+Uploads of finished jobs are deleted once their retention ended (workers delete them when a job ends; this
+catches a job canceled or failed before any worker ran it, a worker that died, a retention above zero).
+
+Several API replicas may run all of this at once: sending a job twice or deleting an object twice is harmless.
 """
 
 from __future__ import annotations
@@ -10,20 +21,95 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import anyio
+from prometheus_client import Counter
 from sqlalchemy import select, update
 
 from api.deps import AppState
 from shared import jobs
 from shared.db.models import Job, utcnow
 from shared.jobkinds import job_kind
+from shared.queues import enqueued_key, job_queue, send_job
 
 log = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 60.0
-BATCH = 200
+INPUT_SWEEP_SECONDS = 60.0
+BATCH = 500
+RESENT = Counter("s2s_jobs_resent_total", "Jobs the reconciler sent to the broker again", ["reason"])
+
+
+@dataclass
+class Reconciler:
+    state: AppState
+    suspects: dict[str, int] = field(default_factory=dict)  # running job -> sweeps its worker was missing
+
+    async def _resend(self, lost: list[Job], reason: str) -> None:
+        def send() -> None:
+            for job in lost:
+                send_job(self.state.producer, job.id, job.kind, job.queue or job_queue(job.kind, job.model, "batch"))
+
+        await anyio.to_thread.run_sync(send)
+        for job in lost:
+            await self.state.redis.set(
+                enqueued_key(job.id), job.queue or "", ex=self.state.settings.celery.visibility_timeout_seconds
+            )
+        RESENT.labels(reason).inc(len(lost))
+        log.warning("reconciler sent %d %s job(s) again: %s", len(lost), reason, [j.id for j in lost])
+
+    async def sweep(self) -> dict[str, int]:
+        """One pass; returns how many jobs were sent again, by reason."""
+        settings = self.state.settings
+        cutoff = utcnow() - timedelta(seconds=settings.reconcile_queued_after_seconds)
+        mine = Job.broker == settings.broker_id
+        async with self.state.sessions() as session:
+            queued = (
+                (
+                    await session.execute(
+                        select(Job).where(Job.state == jobs.QUEUED, Job.created_at <= cutoff, mine).limit(BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            running = (
+                (
+                    await session.execute(
+                        select(Job).where(Job.state == jobs.RUNNING, Job.worker_id.is_not(None), mine).limit(BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        counts = {"unsent": 0, "worker_lost": 0}
+        if queued:
+            marks = await self.state.redis.mget([enqueued_key(j.id) for j in queued])
+            lost = [job for job, mark in zip(queued, marks, strict=True) if mark is None]
+            if lost:
+                await self._resend(lost, "unsent")
+                counts["unsent"] = len(lost)
+        fleet = await self.state.fleet.current()
+        live = {w.id for w in fleet.workers}
+        orphans: list[Job] = []
+        still_running = set()
+        for job in running:
+            still_running.add(job.id)
+            if not live or job.worker_id in live:  # no worker at all looks like Redis away: wait
+                self.suspects.pop(job.id, None)
+                continue
+            self.suspects[job.id] = self.suspects.get(job.id, 0) + 1
+            if self.suspects[job.id] >= 2:
+                orphans.append(job)
+                self.suspects.pop(job.id)
+        for job_id in list(self.suspects):
+            if job_id not in still_running:
+                del self.suspects[job_id]
+        if orphans:
+            await self._resend(orphans, "worker_lost")
+            counts["worker_lost"] = len(orphans)
+        return counts
 
 
 async def sweep_inputs(state: AppState) -> int:
@@ -56,8 +142,19 @@ async def sweep_inputs(state: AppState) -> int:
     return len(cleaned)
 
 
-async def run(state: AppState, interval: float = INTERVAL_SECONDS) -> None:
+async def run(state: AppState) -> None:
+    """The reconciler every RECONCILE_INTERVAL_SECONDS, the upload sweep every minute, for ever."""
+    reconciler = Reconciler(state)
+    interval = state.settings.reconcile_interval_seconds
+    since_inputs = INPUT_SWEEP_SECONDS
     while True:
-        with contextlib.suppress(Exception):
-            await sweep_inputs(state)
+        try:
+            await reconciler.sweep()
+        except Exception:
+            log.warning("reconciler pass failed", exc_info=True)
+        if since_inputs >= INPUT_SWEEP_SECONDS:
+            since_inputs = 0.0
+            with contextlib.suppress(Exception):
+                await sweep_inputs(state)
         await asyncio.sleep(interval)
+        since_inputs += interval

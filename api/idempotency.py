@@ -3,8 +3,10 @@
 A dependency claims the key before the route runs: one row per (account, key), so the database's unique
 constraint picks one winner among concurrent duplicates. The winner runs the route; the middleware below stores
 its successful response on the row (JSON bodies verbatim; audio is re-read from the job's stored output on
-replay), or releases the key when the request failed, so a retry can run again. A duplicate waits for the
-winner, then replays its response; a key reused for a different request is a 409.
+replay), or releases the key when the request failed, so a retry can run again. A duplicate that arrives while the
+winner runs waits a moment (IN_FLIGHT_WAIT_SECONDS) for its response, then answers at once: 202 with the winner's
+job when it has one (poll it), else 409 `request_in_progress` with Retry-After. A key reused for a different
+request is a 409 `conflict`.
 
 The request fingerprint covers the method, path, query and body. JSON bodies are compared parsed (key order and
 whitespace do not matter); multipart forms by their fields and each file's sha256, not by their raw bytes, because
@@ -31,8 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import AccountDep, AdminDep, AppState, SessionDep, StateDep
 from api.dispatch import IDEMPOTENCY_INFO_KEY, accepted, load_job
-from api.errors import Conflict, InvalidRequest
+from api.errors import APIError, Conflict, InvalidRequest
 from shared.db.models import IdempotencyKey, utcnow
+from shared.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +44,52 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.2
+IN_FLIGHT_WAIT_SECONDS = 2.0  # how long a duplicate waits for the original's response before answering itself
+ABANDONED_AFTER = timedelta(minutes=2)  # an in-flight claim that never created its job: its server died
 PURGE_EVERY_SECONDS = 3600.0
 MAX_STORED_BODY = 16 * 1024 * 1024
 STATE_KEY = "idempotency_claim"  # request.state: the id of the row this request claimed
+SECRET_KEY = "idempotency_secret_fields"  # request.state: response fields never stored (secrets shown once)
+REDACTED_HEADER = "x-s2s-redacted"  # on a stored response: the fields that were removed before storing
 REPLAYED_RESPONSE_HEADERS = ("location", "x-job-id")
 IN_PROGRESS, COMPLETED = "in_progress", "completed"
 
 _last_purge = 0.0
+
+
+def keep_secret(request: Request, *fields: str) -> None:
+    """This route's response carries secrets in `fields` (a new API key): they are removed before the response is
+    stored for Idempotency-Key replays, and a replay answers 409 saying what the original created instead."""
+    setattr(request.state, SECRET_KEY, fields)
+
+
+def redact(body: bytes, fields: tuple[str, ...]) -> bytes:
+    """The JSON body without the secret fields (their values nulled)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return b""
+    if isinstance(data, dict):
+        for name in fields:
+            if name in data:
+                data[name] = None
+    return json.dumps(data).encode()
+
+
+def _secret_conflict(stored: Stored) -> Conflict:
+    try:
+        data = json.loads(stored.body or b"{}")
+    except ValueError:
+        data = {}
+    what = ""
+    if isinstance(data, dict) and data.get("prefix"):
+        what = f" (key s2s-{data['prefix']}-…, id {data.get('id')})"
+    return Conflict(
+        f"The request with this {HEADER} already succeeded{what}, and its response carried a secret that is shown "
+        "only once and never stored, so it cannot be replayed. If that response was lost, revoke what it created "
+        "and send the request again with a new key.",
+        param=HEADER,
+    )
 
 
 class IdempotentReplay(Exception):
@@ -198,10 +240,8 @@ async def claim_or_replay(request: Request, state: AppState, scope: str, info: d
         return
     key = _check_key(raw)
     digest = await fingerprint(request)
-    settings = state.settings
-    lease = timedelta(seconds=settings.limits.max_sync_wait_seconds + 60)
     loop = asyncio.get_running_loop()
-    give_up = loop.time() + settings.limits.sync_wait_seconds
+    give_up = loop.time() + IN_FLIGHT_WAIT_SECONDS
     outcome: int | Stored | None = await _try_claim(state, scope, key, digest)
     while True:
         if outcome is None:  # the holder released the key meanwhile: try again
@@ -219,6 +259,8 @@ async def claim_or_replay(request: Request, state: AppState, scope: str, info: d
                 param=HEADER,
             )
         if outcome.state == COMPLETED:
+            if outcome.headers.get(REDACTED_HEADER):
+                raise _secret_conflict(outcome)
             response = await _replay(request, state, outcome)
             if response is not None:
                 raise IdempotentReplay(response)
@@ -226,13 +268,8 @@ async def claim_or_replay(request: Request, state: AppState, scope: str, info: d
             outcome = None
             continue
         # the original request is still running
-        created = outcome.created_at if outcome.created_at.tzinfo else outcome.created_at.replace(tzinfo=UTC)
-        if utcnow() - created > lease:  # its server died mid-request: the key is free again
-            await _delete_row(state, outcome.id)
-            outcome = None
-            continue
         if loop.time() >= give_up:
-            await _give_up(request, state, outcome)
+            await _in_flight(request, state, outcome)
         await asyncio.sleep(POLL_SECONDS)
         outcome = await _read(state, outcome.id)  # a read while waiting: no write lock taken
 
@@ -243,8 +280,12 @@ async def _read(state: AppState, row_id: int) -> Stored | None:
         return Stored.of(row) if row is not None else None
 
 
-async def _give_up(request: Request, state: AppState, stored: Stored) -> NoReturn:
-    """The original is still running past this request's wait: answer with its job (202), else 409 to retry."""
+async def _in_flight(request: Request, state: AppState, stored: Stored) -> NoReturn:
+    """The original is still running: its job (202) when it has one, else 409 to retry shortly.
+
+    A claim that never got a job within ABANDONED_AFTER belonged to a server that died before it created one:
+    it is released, and this request answers 409 so that its retry runs the request.
+    """
     if stored.job_id is not None:
         async with state.sessions() as session:
             job = await load_job(session, stored.job_id)
@@ -252,8 +293,12 @@ async def _give_up(request: Request, state: AppState, stored: Stored) -> NoRetur
             response = accepted(request, state, job)
             response.headers[REPLAYED_HEADER] = "true"
             raise IdempotentReplay(response)
-    raise Conflict(
-        f"A request with this {HEADER} is still being processed; retry in a few seconds to get its response.",
+    created = stored.created_at if stored.created_at.tzinfo else stored.created_at.replace(tzinfo=UTC)
+    if utcnow() - created > ABANDONED_AFTER:
+        await _delete_row(state, stored.id)
+    raise APIError(
+        f"A request with this {HEADER} is still being processed; retry in a moment to get its response.",
+        code=ErrorCode.request_in_progress,
         param=HEADER,
         headers={"Retry-After": "1"},
     )
@@ -355,13 +400,18 @@ class _Recorder:
         if not 200 <= self.status < 300 or (body is None and job_id is None):
             await self._delete(claim_id)  # nothing durable to replay: a retry runs the request again
             return
+        secret: tuple[str, ...] = self.scope.get("state", {}).get(SECRET_KEY, ())
+        stored_headers = {k: v for k, v in self.headers.items() if k in REPLAYED_RESPONSE_HEADERS}
+        if secret:
+            body = redact(body or b"", secret)
+            stored_headers[REDACTED_HEADER] = ",".join(secret)
         try:
             async with self.app_state.sessions() as session:
                 values: dict[str, Any] = {
                     "state": COMPLETED,
                     "status_code": self.status,
                     "content_type": self.headers.get("content-type"),
-                    "response_headers": {k: v for k, v in self.headers.items() if k in REPLAYED_RESPONSE_HEADERS},
+                    "response_headers": stored_headers,
                     "response_body": body,
                     "completed_at": utcnow(),
                 }

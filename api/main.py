@@ -10,10 +10,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from api.deps import AppState
 from api.errors import install_error_handlers
@@ -43,6 +45,51 @@ Jobs cost credits (prices in `GET /v1/models`); a request the balance cannot cov
 requests-per-minute and a concurrent-jobs limit (429 with `Retry-After`; `X-RateLimit-*` headers on every response).
 Send `Idempotency-Key` on a POST to make retrying it safe.
 """
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+ERROR_STATUSES = {
+    400: "Invalid request (`invalid_request`, or `invalid_audio` for an upload no decoder reads).",
+    401: "Missing or wrong credentials (`invalid_api_key`, `invalid_admin_token`).",
+    413: "The request body is over the upload limit (`file_too_large`).",
+    429: "Over a rate or concurrency limit (`rate_limit_exceeded`); see `Retry-After`.",
+    500: "Server error (`server_error`); the request id identifies it in the logs.",
+}
+
+
+def documented_openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema with every error status the API can answer, in its one envelope.
+
+    Validation errors are 400 here (never FastAPI's 422), every route can answer 500, every authenticated route
+    401 and 429 (its key's rate limit, or the per-address limit of bad credentials), and every POST 413.
+    """
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        separate_input_output_schemas=False,
+    )
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            wanted = [500]
+            if operation.get("parameters") or operation.get("requestBody"):
+                wanted.append(400)
+            if path.startswith("/v1/"):
+                wanted += [401, 429]
+            if method == "post":
+                wanted.append(413)
+            for status in wanted:
+                entry = responses.setdefault(str(status), {"description": ERROR_STATUSES[status]})
+                entry.setdefault("content", {"application/json": {"schema": ERROR_REF}})
+    schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -75,7 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         finally:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await housekeeping
+                await asyncio.wait_for(housekeeping, timeout=5)
             await waiter.stop()
             await redis_client.aclose()
             await engine.dispose()
@@ -88,6 +135,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
         separate_input_output_schemas=False,
     )
+    app.openapi = lambda: documented_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)
     app.add_middleware(IdempotencyMiddleware)

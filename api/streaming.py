@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AppState
-from api.dispatch import enqueue, load_job
+from api.dispatch import cancel_in_background, enqueue, load_job
 from shared import jobs
 from shared.db.models import Job
 from shared.queues import job_stream_channel
@@ -40,7 +40,11 @@ async def subscribe_and_enqueue(state: AppState, session: AsyncSession, job: Job
 
 
 async def relay(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[dict[str, Any]]:
-    """Items the worker publishes for the job, until it is done; raises JobStreamTimeout past the budget."""
+    """Items the worker publishes for the job, until it is done; raises JobStreamTimeout past the budget.
+
+    A client that goes away mid-stream (the response is cancelled, or the generator closed) cancels the job:
+    nobody asked for it asynchronously, so its compute stops and it is refunded.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     next_check = loop.time() + ROW_CHECK_SECONDS
@@ -68,6 +72,9 @@ async def relay(state: AppState, job_id: str, pubsub: Any, budget: float) -> Asy
                     return
             if now >= deadline:
                 raise JobStreamTimeout(job_id)
+    except (asyncio.CancelledError, GeneratorExit):
+        cancel_in_background(state, job_id)
+        raise
     finally:
         with contextlib.suppress(Exception):
             await pubsub.unsubscribe()

@@ -11,7 +11,7 @@ from shared.catalog import MODELS, ModelSpec
 
 # C0/C1 control characters except tab and newline; plus bidi overrides and other invisible format chars
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_SPEAKABLE = re.compile(r"\w", re.UNICODE)
+_SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or a digit: "____" says nothing
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 

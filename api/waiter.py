@@ -88,8 +88,10 @@ class JobWaiter:
         *,
         timeout: float,
         current_state: Callable[[], Awaitable[str | None]],
+        abandoned: Callable[[], Awaitable[bool]] | None = None,
     ) -> bool:
-        """Wait until the job is terminal (True) or the timeout passes (False)."""
+        """Wait until the job is terminal (True), the timeout passes or `abandoned()` says the client left
+        (False)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -102,3 +104,5 @@ class JobWaiter:
             except TimeoutError:
                 if (await current_state()) in TERMINAL:
                     return True
+                if abandoned is not None and await abandoned():
+                    return False

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     """Base URL clients use to reach the API (for printed examples and result links)."""
     admin_token: SecretStr | None = None
     """Token for the admin API; required (non-placeholder) in production."""
+    metrics_token: SecretStr | None = None
+    """Bearer token Prometheus sends to GET /metrics; unset, /metrics is off (403). `s2s run` generates one."""
     flower_port: int = 5555
     """Port of the Flower dashboard started by `s2s run`."""
     flower_basic_auth: SecretStr | None = None
@@ -132,6 +134,10 @@ class Settings(BaseSettings):
     random_seed: int | None = None
     """Seed each worker process's random generators (Python, NumPy, ONNX Runtime, torch) with this at start: the
     same jobs in the same order then give the same audio (Piper samples noise). Unset: random."""
+    reconcile_interval_seconds: float = Field(default=10.0, gt=0)
+    """How often each API process reconciles the broker with SQL (re-sends lost and orphaned jobs)."""
+    reconcile_queued_after_seconds: float = Field(default=30.0, ge=0)
+    """A job queued this long whose message was never marked sent (or the broker lost) is sent again."""
     conditioning_cache_mb: int = Field(default=256, ge=0)
     """Per worker process: memory for cloned voices' conditioning (latents, prompts, embeddings) kept warm."""
     voice_aliases: dict[str, str] = Field(
@@ -192,6 +198,15 @@ class Settings(BaseSettings):
         if not self.redis_url:
             raise RuntimeError("REDIS_URL is not set; start with `s2s run` or point REDIS_URL at a Redis server")
         return self.redis_url
+
+    @property
+    def broker_id(self) -> str:
+        """A stable name of the broker (its address and database, never its password), recorded on each job."""
+        from hashlib import sha256
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.broker_url)
+        return sha256(f"{parts.hostname}:{parts.port}{parts.path}".encode()).hexdigest()[:16]
 
     @property
     def base_url(self) -> str:

@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     model_not_installed = "model_not_installed"
     voice_not_found = "voice_not_found"
     conflict = "conflict"
+    request_in_progress = "request_in_progress"
     canceled = "canceled"
     file_too_large = "file_too_large"
     rate_limit_exceeded = "rate_limit_exceeded"
@@ -38,6 +39,7 @@ STATUS: dict[str, int] = {
     ErrorCode.model_not_installed: 404,
     ErrorCode.voice_not_found: 404,
     ErrorCode.conflict: 409,
+    ErrorCode.request_in_progress: 409,
     ErrorCode.canceled: 409,
     ErrorCode.file_too_large: 413,
     ErrorCode.rate_limit_exceeded: 429,

@@ -25,12 +25,13 @@ TERMINAL_OPTION = "s2s_terminal_transition"
 ACTIVE = frozenset({QUEUED, RUNNING})
 
 
-def claim_stmt(job_id: str, max_attempts: int) -> Update:
-    """Mark a job running for one more attempt; a redelivered job (still `running`) may be claimed again."""
+def claim_stmt(job_id: str, max_attempts: int, worker_id: str | None = None) -> Update:
+    """Mark a job running for one more attempt by `worker_id`; a redelivered job (still `running`: its worker was
+    lost) may be claimed again."""
     return (
         update(Job)
         .where(Job.id == job_id, Job.state.in_(ACTIVE), Job.attempts < max_attempts)
-        .values(state=RUNNING, attempts=Job.attempts + 1, started_at=utcnow(), progress=0.0)
+        .values(state=RUNNING, attempts=Job.attempts + 1, started_at=utcnow(), progress=0.0, worker_id=worker_id)
     )
 
 
@@ -88,9 +89,9 @@ class Claim:
         self.reason = reason  # "claimed" | "terminal" | "exhausted" | "missing"
 
 
-def claim(session: Session, job_id: str, max_attempts: int) -> Claim:
+def claim(session: Session, job_id: str, max_attempts: int, worker_id: str | None = None) -> Claim:
     """Start (or restart after a crash) a job; fails it (and refunds it) once its attempts are used up."""
-    updated = session.execute(claim_stmt(job_id, max_attempts)).rowcount  # type: ignore[attr-defined]
+    updated = session.execute(claim_stmt(job_id, max_attempts, worker_id)).rowcount  # type: ignore[attr-defined]
     session.commit()
     job = session.execute(select(Job).where(Job.id == job_id)).scalar_one_or_none()
     if job is None:

@@ -30,6 +30,27 @@ PRIORITY_SEP = "\x06\x16"
 JOB_EVENTS_CHANNEL = "s2s:job-events"
 
 
+# Set (to the queue name) once a job's message is in the broker, removed when a worker claims the job: a queued job
+# without it was never sent, or the broker lost it, and the reconciler sends it again.
+ENQUEUED_PREFIX = "s2s:enqueued:"
+
+
+def enqueued_key(job_id: str) -> str:
+    return f"{ENQUEUED_PREFIX}{job_id}"
+
+
+def send_job(producer: Celery, job_id: str, kind: str, queue: str) -> None:
+    """Send a job's task (its id is the job's id, so Flower rows and revokes name the job) to `queue`."""
+    producer.send_task(
+        task_name(kind),
+        args=[job_id],
+        task_id=job_id,
+        queue=queue,
+        retry=True,
+        retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.5},
+    )
+
+
 def job_stream_channel(job_id: str) -> str:
     """Per-job channel carrying streamed partial results (e.g. transcript segments) while a job runs."""
     return f"s2s:job-stream:{job_id}"

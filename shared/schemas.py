@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date as date_
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,7 @@ from shared.jobkinds.clone import CloneResult
 from shared.jobkinds.speech import SpeechCreate, SpeechResult
 from shared.jobkinds.transcription import TranscriptionCreate
 from shared.transcripts import TranscriptionPublic
+from shared.types import CreditAmount, StrictCount
 
 # The request and result models of each job kind live with the kind (shared/jobkinds); routes import them here.
 __all__ = ["CloneResult", "SpeechCreate", "SpeechResult", "TranscriptionCreate", "TranscriptionPublic"]
@@ -57,8 +57,11 @@ class PresetVoice(BaseModel):
 
 class VoiceList(BaseModel):
     object: Literal["list"] = "list"
-    data: list[VoicePublic] = Field(description="This account's cloned voices.")
-    presets: list[PresetVoice] = Field(description="Preset voices of the installed models.")
+    data: list[VoicePublic] = Field(description="This account's cloned voices, newest first (a page of them).")
+    has_more: bool = Field(default=False, description="More cloned voices follow: ask again with `after=last_id`.")
+    first_id: str | None = None
+    last_id: str | None = None
+    presets: list[PresetVoice] = Field(description="Preset voices of the models live workers serve.")
 
 
 class VoiceDeleted(BaseModel):
@@ -94,6 +97,16 @@ class JobPublic(BaseModel):
     presigned_url: str | None = Field(
         default=None, description="Direct, time-limited download URL when the object store supports it."
     )
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first (OpenAI's list shape)."""
+
+    object: Literal["list"] = "list"
+    data: list[JobPublic]
+    has_more: bool = Field(description="More jobs follow: ask again with `after=last_id`.")
+    first_id: str | None = None
+    last_id: str | None = None
 
 
 # --- models ---------------------------------------------------------------------------------------------
@@ -171,8 +184,8 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=200, description="A label for the key.")
-    requests_per_minute: int | None = Field(default=None, ge=0, description="Override of the account's limit.")
-    max_concurrent_jobs: int | None = Field(default=None, ge=0, description="Override of the account's limit.")
+    requests_per_minute: StrictCount | None = Field(default=None, description="Override of the account's limit.")
+    max_concurrent_jobs: StrictCount | None = Field(default=None, description="Override of the account's limit.")
 
 
 class ApiKeyList(BaseModel):
@@ -198,14 +211,14 @@ class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, description="Unique account name.")
-    credits: Decimal | None = Field(
+    credits: CreditAmount | None = Field(
         default=None, ge=0, description="Initial credits; default: the server's CREDITS__DEFAULT_GRANT."
     )
-    requests_per_minute: int | None = Field(
-        default=None, ge=0, description="Default for its keys; null: server default."
+    requests_per_minute: StrictCount | None = Field(
+        default=None, description="Default for its keys; null: server default."
     )
-    max_concurrent_jobs: int | None = Field(
-        default=None, ge=0, description="Default for its keys; null: server default."
+    max_concurrent_jobs: StrictCount | None = Field(
+        default=None, description="Default for its keys; null: server default."
     )
 
 
@@ -229,7 +242,7 @@ class AccountAdminList(BaseModel):
 class CreditsAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(description="Credits to add; negative takes credits back (never below zero).")
+    amount: CreditAmount = Field(description="Credits to add; negative takes credits back (never below zero).")
     note: str = Field(default="", max_length=500, description="Why, for the ledger.")
 
 

@@ -124,6 +124,7 @@ def platform_env(session_dir: Path, model_dir: Path, redis_url: str, s3: S3Serve
         "STORE__S3_BUCKET": "s2s-test",
         "LIMITS__MAX_UPLOAD_BYTES": str(8 * 1024 * 1024),
         "ADMIN_TOKEN": "test-admin-token-0123456789",
+        "METRICS_TOKEN": "test-metrics-token-0123456789",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -181,7 +182,8 @@ def pg_worker(pg_env: dict[str, str], session_dir: Path) -> Iterator[Proc]:
     from shared.db.migrate import upgrade
 
     upgrade(pg_env["DATABASE_URL"])
-    proc = start_worker(pg_env, "piper", session_dir / "logs", name="worker-pg")
+    # every bundled model, so the readiness of its API (which has them on disk) holds; they load on first use
+    proc = start_worker({**pg_env, "PRELOAD_MODELS": "false"}, BUNDLED, session_dir / "logs", name="worker-pg")
     yield proc
     proc.stop()
 

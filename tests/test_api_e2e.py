@@ -160,7 +160,7 @@ async def test_other_accounts_job_is_not_found(
         assert resp.status_code == 404, (method, path, resp.text)
         assert resp.json()["error"]["code"] == "not_found"
     listed = (await client.get("/v1/jobs", headers=other)).json()
-    assert all(j["id"] != job_id for j in listed)
+    assert all(j["id"] != job_id for j in listed["data"])
     assert (await _poll(client, auth, job_id))["status"] == "succeeded"
 
 
@@ -206,6 +206,10 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "store": "ok"}
-    metrics = await client.get("/metrics")
-    assert "s2s_http_requests_total" in metrics.text
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "store": "ok", "workers": "ok"}
+    closed = await client.get("/metrics")
+    assert closed.status_code == 403 and closed.json()["error"]["code"] == "metrics_forbidden"
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    metrics = await client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token-0123456789"})
+    assert metrics.status_code == 200 and "s2s_http_requests_total" in metrics.text

@@ -29,6 +29,6 @@ async def test_speech_on_postgres(pg_client: httpx.AsyncClient, pg_env: dict[str
         assert job.state == "succeeded" and job.attempts == 1 and job.result and job.result["format"] == "wav"
         assert job.started_at is not None and job.finished_at is not None and job.finished_at >= job.started_at
     listed = await pg_client.get("/v1/jobs", headers=auth)
-    assert [j["id"] for j in listed.json()] == [job_id]
+    assert [j["id"] for j in listed.json()["data"]] == [job_id] and listed.json()["has_more"] is False
     ready = await pg_client.get("/readyz")
     assert ready.json()["checks"]["database"] == "ok"

@@ -87,7 +87,9 @@ async def test_queue_depth_counts_every_priority_list(
     try:
         client.lpush(queue, b"{}")  # two waiting messages: one plain, one at priority 6
         client.lpush(f"{queue}{PRIORITY_SEP}6", b"{}")
-        text = (await queue_client.get("/metrics")).text
+        text = (
+            await queue_client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token-0123456789"})
+        ).text
     finally:
         client.delete(queue, f"{queue}{PRIORITY_SEP}6")
         client.close()

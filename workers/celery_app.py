@@ -130,6 +130,7 @@ def start_process(concurrency: int = 1) -> None:
         seed_random(settings.random_seed)
     ctx = get_context()
     _heartbeat = Heartbeat(ctx, concurrency=concurrency)
+    ctx.worker_id = _heartbeat.id
     _heartbeat.start()
     ctx.residency.start_timer()
     if settings.preload_models:

@@ -27,6 +27,7 @@ from shared.db.session import session_scope
 from shared.errors import ErrorCode
 from shared.events import publish_job_event, publish_stream_item
 from shared.jobkinds import JobKind, job_kind
+from shared.queues import enqueued_key
 from shared.storage import LocalStore, ObjectStore
 from workers.engines.base import EngineError
 from workers.residency import ResidencyManager
@@ -52,6 +53,7 @@ class WorkerContext:
     redis: Any
     residency: ResidencyManager
     hosted: list[str] = field(default_factory=list)
+    worker_id: str | None = None  # this process's heartbeat id: what a job it claims records
     running: str | None = None  # the job this process is running (the heartbeat reports it)
     _shared: dict[str, Any] = field(default_factory=dict)
 
@@ -160,7 +162,11 @@ def run_job(ctx: WorkerContext, job_id: str) -> str:
     Returns the job's final state, or why nothing was done ("terminal", "missing").
     """
     with ctx.session() as session:
-        claimed = jobs.claim(session, job_id, ctx.settings.celery.max_attempts)
+        claimed = jobs.claim(session, job_id, ctx.settings.celery.max_attempts, ctx.worker_id)
+    try:
+        ctx.redis.delete(enqueued_key(job_id))  # its message was delivered: the reconciler need not resend it
+    except Exception:
+        log.warning("could not clear the enqueued mark of job %s", job_id)
     if claimed.job is None:
         log.warning("job %s does not exist; dropping its message", job_id)
         return "missing"

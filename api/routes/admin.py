@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, require_admin
 from api.errors import Conflict, InvalidRequest, NotFound
-from api.idempotency import admin_idempotency
+from api.idempotency import admin_idempotency, keep_secret
 from api.routes.account import key_public
 from shared import accounts, credits
 from shared.db.models import Account, ApiKey, LedgerEntry
@@ -208,7 +208,9 @@ async def list_ledger(
     response_model=ApiKeyCreated,
     responses={404: {"model": ErrorResponse}},
 )
-async def create_key(account: str, body: ApiKeyCreate, session: SessionDep) -> ApiKeyCreated:
+async def create_key(account: str, body: ApiKeyCreate, session: SessionDep, request: Request) -> ApiKeyCreated:
+    keep_secret(request, "key")  # never stored for an Idempotency-Key replay
+
     def create(s: Session) -> ApiKeyCreated:
         target = _account(s, account)
         key, row = accounts.issue_key(

@@ -1,4 +1,4 @@
-"""Liveness (/healthz), readiness (/readyz: database, Redis, object store) and Prometheus /metrics.
+"""Liveness (/healthz), readiness (/readyz: database, Redis, object store, live workers) and Prometheus /metrics.
 
 /metrics adds what it reads from Redis at scrape time: the depth of every queue (the base list plus the lists
 Redis uses for message priorities), by job kind, model and latency class, and the live workers per model.
@@ -6,18 +6,24 @@ Redis uses for message priorities), by job kind, model and latency class, and th
 
 from __future__ import annotations
 
+import hmac
+
 import anyio
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 
 from api.deps import AppState, StateDep
+from api.errors import APIError
 from shared.catalog import MODELS
 from shared.queues import all_queues, parse_queue, priority_lists
-from shared.schemas import HealthPublic
+from shared.schemas import ErrorResponse, HealthPublic
+from shared.worker_registry import Fleet
 
 router = APIRouter(tags=["health"])
+
+READY_WINDOW_SECONDS = 60.0
 
 QUEUE_DEPTH = Gauge("s2s_queue_depth", "Jobs waiting in a queue", ["queue", "family", "model", "latency_class"])
 WORKERS_LIVE = Gauge("s2s_workers_live", "Live worker processes serving a model", ["model"])
@@ -47,6 +53,20 @@ async def _refresh_gauges(state: AppState) -> None:
         MODEL_LOADED.labels(model_id).set(1 if fleet.loaded(model_id) else 0)
 
 
+def workers_check(state: AppState, fleet: Fleet) -> str:
+    """ "ok" when some worker is live and every model that should be served is: the models this server's disk
+    holds (the single-machine mode), and those a worker served within READY_WINDOW_SECONDS (a pool that just
+    died; one retired for longer is the operator's choice)."""
+    if not fleet.workers:
+        return "error: no live worker (start one: s2s worker --models ...)"
+    expected = {m for m, seen in fleet.seen.items() if fleet.taken_at - seen < READY_WINDOW_SECONDS}
+    expected |= {spec.id for spec in MODELS.values() if state.fleet.installed_here(spec)}
+    missing = sorted(m for m in expected if m in MODELS and not fleet.is_live(m))
+    if missing:
+        return f"error: no live worker serves {', '.join(missing)}"
+    return "ok"
+
+
 @router.get("/healthz", operation_id="health-live", summary="Liveness", response_model=HealthPublic)
 async def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
@@ -55,7 +75,7 @@ async def healthz() -> HealthPublic:
 @router.get(
     "/readyz",
     operation_id="health-ready",
-    summary="Readiness: database, Redis and object store",
+    summary="Readiness: database, Redis, object store, and a live worker for every model that should be served",
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic}},
 )
@@ -79,13 +99,37 @@ async def readyz(state: StateDep) -> Response:
         checks["store"] = "ok"
     except Exception as exc:
         checks["store"] = f"error: {type(exc).__name__}"
+    checks["workers"] = workers_check(state, await state.fleet.current())
     ok = all(v == "ok" for v in checks.values())
     body = HealthPublic(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
-@router.get("/metrics", operation_id="health-metrics", summary="Prometheus metrics", include_in_schema=True)
-async def metrics(state: StateDep) -> Response:
+class MetricsForbidden(APIError):
+    code = "metrics_forbidden"
+    status_code = 403
+
+
+def require_metrics_token(request: Request, state: AppState) -> None:
+    token = state.settings.metrics_token.get_secret_value() if state.settings.metrics_token else ""
+    if not token:
+        raise MetricsForbidden("Metrics are off: set METRICS_TOKEN and scrape with `Authorization: Bearer <token>`.")
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        raise MetricsForbidden("Send the server's METRICS_TOKEN as `Authorization: Bearer <token>` to read /metrics.")
+
+
+@router.get(
+    "/metrics",
+    operation_id="health-metrics",
+    summary="Prometheus metrics (needs METRICS_TOKEN)",
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."},
+        403: {"model": ErrorResponse, "description": "No or wrong metrics token (`metrics_forbidden`)."},
+    },
+)
+async def metrics(request: Request, state: StateDep) -> Response:
+    require_metrics_token(request, state)
     try:
         with anyio.fail_after(3):
             await _refresh_gauges(state)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from api.deps import AccountDep, AppState, SessionDep, StateDep
+from api import dispatch
+from api.deps import AccountDep, SessionDep, StateDep
 from api.dispatch import job_public, load_job
 from api.errors import Conflict, InvalidRequest, NotFound
+from api.pages import page
 from api.routes.transcriptions import transcript_of
 from shared import jobs
 from shared.db.models import Job
-from shared.events import encode_event
-from shared.jobkinds import job_kind
-from shared.queues import JOB_EVENTS_CHANNEL
-from shared.schemas import ErrorResponse, JobPublic
+from shared.schemas import ErrorResponse, JobList, JobPublic, JobState
 from shared.transcripts import RESPONSE_FORMATS, render
 
 log = logging.getLogger(__name__)
@@ -35,20 +32,27 @@ async def _own_job(session: SessionDep, account: AccountDep, job_id: str) -> Job
     return job
 
 
-@router.get("", operation_id="jobs-list", summary="List recent jobs", response_model=list[JobPublic])
+@router.get("", operation_id="jobs-list", summary="List jobs, newest first", response_model=JobList)
 async def list_jobs(
     request: Request,
     account: AccountDep,
     session: SessionDep,
     state: StateDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    status: Annotated[str | None, Query(description="Filter by state.")] = None,
-) -> list[JobPublic]:
-    stmt = select(Job).where(Job.account_id == account.id).order_by(Job.created_at.desc()).limit(limit)
+    limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
+    after: Annotated[str | None, Query(max_length=64, description="The last job id of the previous page.")] = None,
+    status: Annotated[JobState | None, Query(description="Only jobs in this state.")] = None,
+    kind: Annotated[Literal["tts", "stt", "clone"] | None, Query(description="Only jobs of this kind.")] = None,
+) -> JobList:
+    stmt = select(Job).where(Job.account_id == account.id)
     if status:
         stmt = stmt.where(Job.state == status)
-    rows = (await session.execute(stmt)).scalars().all()
-    return [job_public(request, state, job) for job in rows]
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    rows, has_more = await page(session, stmt, Job, limit=limit, after=after)
+    data = [job_public(request, state, job) for job in rows]
+    return JobList(
+        data=data, has_more=has_more, first_id=data[0].id if data else None, last_id=data[-1].id if data else None
+    )
 
 
 @router.get(
@@ -112,27 +116,6 @@ async def get_job_result(
     )
 
 
-async def stop_on_workers(state: AppState, job: Job) -> None:
-    """Revoke the job's task: a queued one is dropped when a worker receives it; a running one is terminated on
-    its worker (the child running it is killed, so the compute stops at once; Celery reports it revoked)."""
-
-    def revoke() -> None:
-        state.producer.control.revoke(job.id, terminate=True, signal="SIGTERM")
-
-    try:
-        await anyio.to_thread.run_sync(revoke)
-    except Exception:  # the SQL state already stops a redelivered or late message from running
-        log.warning("could not revoke job %s on the workers", job.id, exc_info=True)
-
-
-def _delete_inputs(state: AppState, job: Job) -> None:
-    if state.settings.store.input_retention_seconds > 0:
-        return
-    for key in job_kind(job.kind).input_keys(job.request or {}):
-        with contextlib.suppress(Exception):  # housekeeping deletes what is left
-            state.store.delete(key)
-
-
 @router.delete(
     "/{job_id}",
     operation_id="jobs-cancel",
@@ -144,13 +127,7 @@ async def cancel_job(
     job_id: str, request: Request, account: AccountDep, session: SessionDep, state: StateDep
 ) -> JobPublic:
     job = await _own_job(session, account, job_id)
-    canceled = await session.run_sync(lambda s: jobs.apply_cancel(s, job_id))  # refunds in the same transaction
-    await session.commit()
-    if canceled:
-        await stop_on_workers(state, job)
-        await anyio.to_thread.run_sync(_delete_inputs, state, job)
-        with contextlib.suppress(Exception):  # waiters also poll the row
-            await state.redis.publish(JOB_EVENTS_CHANNEL, encode_event(job.id, jobs.CANCELED))
+    await dispatch.cancel_job(state, job.id)
     fresh = await load_job(session, job.id)
     assert fresh is not None
     return job_public(request, state, fresh)

@@ -79,7 +79,10 @@ async def create_speech(
         language=language or voice.language,
         stream=body.stream,
     )
-    job = await create_job(session, account, kind="tts", spec=spec, request=request_)
+    is_async = wants_async(request, body.async_) and not body.stream
+    job = await create_job(
+        session, account, kind="tts", spec=spec, request=request_, latency="batch" if is_async else "interactive"
+    )
     fmt = OUTPUT_FORMATS[body.format]
     if body.stream:
         pubsub = await subscribe_and_enqueue(state, session, job)
@@ -95,9 +98,8 @@ async def create_speech(
             media_type=fmt.content_type,
             headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"},
         )
-    is_async = wants_async(request, body.async_)
     job, finished = await submit_and_wait(
-        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds
+        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
     )
     if not finished:
         return accepted(request, state, job)

@@ -130,6 +130,7 @@ async def create_transcription(
         header_duration=info.duration,
         input_keys=[key],
     )
+    is_async = wants_async(request, form.async_) and not form.stream
     job = await create_upload_job(
         state,
         session,
@@ -138,6 +139,7 @@ async def create_transcription(
         kind="stt",
         spec=spec,
         request=job_request,
+        latency="batch" if is_async else "interactive",
         job_id=job_id,
         input_key=key,
     )
@@ -149,8 +151,7 @@ async def create_transcription(
             media_type="text/event-stream",
             headers={"X-Job-Id": job.id, **SSE_HEADERS},
         )
-    is_async = wants_async(request, form.async_)
-    job, finished = await submit_and_wait(state, session, job, wait=not is_async, timeout=budget)
+    job, finished = await submit_and_wait(state, session, job, wait=not is_async, timeout=budget, client=request)
     if not finished:
         return accepted(request, state, job)
     if job.state != jobs.SUCCEEDED:

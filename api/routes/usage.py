@@ -17,6 +17,7 @@ router = APIRouter(prefix="/v1/usage", tags=["usage"])
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+EARLIEST, LATEST = date(1970, 1, 1), date(9999, 12, 30)
 
 
 @router.get(
@@ -34,8 +35,11 @@ async def get_usage(
     ] = None,
     end: Annotated[date | None, Query(alias="to", description="Last day (UTC, YYYY-MM-DD); default: today.")] = None,
 ) -> UsagePublic:
+    for value, param in ((start, "from"), (end, "to")):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidRequest(f"'{param}' must be a day between {EARLIEST} and {LATEST}.", param=param)
     end = end or datetime.now(UTC).date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    start = start or max(EARLIEST, end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
         raise InvalidRequest(f"'from' ({start}) is after 'to' ({end}); swap them.", param="from")
     if (end - start).days + 1 > MAX_DAYS:

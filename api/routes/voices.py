@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import InvalidAudio, InvalidRequest, VoiceNotFound
+from api.pages import page
 from api.validation import check_language, require_model
 from api.voices import default_clone_model, preset_voices
 from shared import audio, jobs
@@ -116,19 +117,21 @@ async def clone_voice(
         id=new_id("voice"), account_id=account.id, name=form.name, model=spec.id, language=lang, status="processing"
     )
     session.add(voice)
+    is_async = wants_async(request, form.async_)
     job = await create_upload_job(
         state,
         session,
         account,
         uploads=keys,
         kind="clone",
+        latency="batch" if is_async else "interactive",
         spec=spec,
         job_id=job_id,
         request=CloneJob(voice_id=voice.id, name=form.name, language=lang, input_keys=keys),
         input_key=keys[0],
     )
     job, finished = await submit_and_wait(
-        state, session, job, wait=not wants_async(request, form.async_), timeout=settings.limits.sync_wait_seconds
+        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
     )
     await session.refresh(voice)
     if not finished:
@@ -140,13 +143,24 @@ async def clone_voice(
 
 
 @router.get("", operation_id="voices-list", summary="List preset and cloned voices", response_model=VoiceList)
-async def list_voices(account: AccountDep, session: SessionDep, state: StateDep) -> VoiceList:
-    rows = (
-        (await session.execute(select(Voice).where(Voice.account_id == account.id).order_by(Voice.created_at.desc())))
-        .scalars()
-        .all()
+async def list_voices(
+    account: AccountDep,
+    session: SessionDep,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Cloned voices per page.")] = 100,
+    after: Annotated[str | None, Query(max_length=64, description="The last voice id of the previous page.")] = None,
+) -> VoiceList:
+    rows, has_more = await page(
+        session, select(Voice).where(Voice.account_id == account.id), Voice, limit=limit, after=after
     )
-    return VoiceList(data=[voice_public(v) for v in rows], presets=await preset_voices(state))
+    data = [voice_public(v) for v in rows]
+    return VoiceList(
+        data=data,
+        has_more=has_more,
+        first_id=data[0].id if data else None,
+        last_id=data[-1].id if data else None,
+        presets=await preset_voices(state),
+    )
 
 
 @router.get(

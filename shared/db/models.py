@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,8 +35,26 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database: SQLite hands back naive values, read here as UTC, so
+    every timestamp the API shows is RFC 3339 with `Z`."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
 class Account(Base):
@@ -80,6 +99,12 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(16))  # tts | stt | clone
     model: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # the queue its task goes to (model, job kind and latency class): where the reconciler re-sends it
+    queue: Mapped[str | None] = mapped_column(String(160), default=None)
+    # the broker (Redis) its message went to: each broker's reconciler looks after its own jobs
+    broker: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the worker process (its heartbeat id) that claimed it last: the reconciler requeues it when that one is gone
+    worker_id: Mapped[str | None] = mapped_column(String(200), default=None)
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     input_key: Mapped[str | None] = mapped_column(String(400), default=None)

@@ -9,6 +9,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from shared.catalog import ModelSpec
 from shared.jobkinds import JobKind
 from shared.pricing import Cost, tts_cost
+from shared.types import StrictBool, StrictNumber
 
 AudioFormat = Literal["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
 Emotion = Literal["neutral", "happy", "sad", "angry"]
@@ -17,8 +18,8 @@ Emotion = Literal["neutral", "happy", "sad", "angry"]
 class SpeechOptions(BaseModel):
     """What to say and how: the fields a speech request and its stored job share."""
 
-    input: str = Field(description="Text to speak (1-5000 characters).", examples=["Hello, world!"])
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speed multiplier, 0.5-2.0.")
+    input: str = Field(max_length=100_000, description="Text to speak (1-5000 characters).", examples=["Hello, world!"])
+    speed: StrictNumber = Field(default=1.0, ge=0.5, le=2.0, description="Speed multiplier, 0.5-2.0.")
     format: AudioFormat = Field(
         default="mp3",
         validation_alias=AliasChoices("format", "response_format"),
@@ -35,11 +36,13 @@ class SpeechOptions(BaseModel):
     language: str | None = Field(
         default=None, max_length=35, description="Language of the text, for multilingual models."
     )
-    stream: bool = Field(default=False, description="Stream the audio as it is synthesised (chunked HTTP).")
+    stream: StrictBool = Field(default=False, description="Stream the audio as it is synthesised (chunked HTTP).")
 
 
 class _SpeechTarget(BaseModel):
-    model: str = Field(description="TTS model id, e.g. `piper` or `fish-speech-v1.5`.", examples=["piper"])
+    model: str = Field(
+        max_length=64, description="TTS model id, e.g. `piper` or `fish-speech-v1.5`.", examples=["piper"]
+    )
     voice: str = Field(
         max_length=200, description="Preset voice name or a cloned voice id (`voice_...`).", examples=["joe"]
     )
@@ -53,7 +56,7 @@ class SpeechCreate(SpeechOptions, _SpeechTarget):
     stream_format: Literal["audio", "sse"] = Field(
         default="audio", description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas."
     )
-    async_: bool = Field(
+    async_: StrictBool = Field(
         default=False,
         alias="async",
         description="Return 202 with the job at once instead of waiting for the audio.",

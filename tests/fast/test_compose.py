@@ -22,7 +22,12 @@ def test_compose_services_and_settings() -> None:
         "prometheus",
     } <= set(services)
     env = services["api"]["environment"]
-    assert env["STORE__BACKEND"] == "s3" and env["REDIS_URL"].startswith("redis://redis")
+    assert env["STORE__BACKEND"] == "s3" and env["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD")
+    assert env["METRICS_TOKEN"].startswith("${METRICS_TOKEN")
+    # no secret on a command line: Redis takes its password from a file, Flower its from the environment
+    assert "REDIS_PASSWORD" in services["redis"]["environment"] and "requirepass" in services["redis"]["entrypoint"]
+    assert all("PASSWORD" not in str(part) for part in services["flower"]["command"])
+    assert "FLOWER_BASIC_AUTH" in services["flower"]["environment"]
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
     # every worker pool names the models it hosts, and those are real catalog ids
     from shared.catalog import MODELS

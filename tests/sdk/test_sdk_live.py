@@ -207,7 +207,7 @@ def test_async_speech_job_waited_and_downloaded(sdk: Client, tmp_path: Path) -> 
     with sdk.jobs.with_streaming_response.result(job.id) as response:
         response.stream_to_file(tmp_path / "job.mp3")
     assert (tmp_path / "job.mp3").read_bytes() == audio.content
-    assert job.id in {j.id for j in sdk.jobs.list(limit=50)}
+    assert job.id in {j.id for j in sdk.jobs.list(limit=50).data}
     assert sdk.jobs.cancel(job.id).status == "succeeded"  # a finished job stays finished
 
 

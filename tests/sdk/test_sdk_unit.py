@@ -519,12 +519,14 @@ async def test_async_transcription(server: ScriptedServer) -> None:
 # --- jobs -------------------------------------------------------------------------------------------------
 def test_jobs_retrieve_list_cancel(server: ScriptedServer) -> None:
     server.on("GET", "jobs/job_abc", httpx.Response(200, json=job("running", progress=0.4)))
-    server.on("GET", "jobs", httpx.Response(200, json=[job("succeeded"), job("failed")]))
+    listing = {"object": "list", "data": [job("succeeded"), job("failed")], "has_more": True, "last_id": "job_abc"}
+    server.on("GET", "jobs", httpx.Response(200, json=listing))
     server.on("DELETE", "jobs/job_abc", httpx.Response(200, json=job("canceled", error={"code": "canceled"})))
     client = server.client()
     assert client.jobs.retrieve("job_abc").progress == 0.4
-    assert [j.status for j in client.jobs.list(limit=5, status="succeeded")] == ["succeeded", "failed"]
-    assert server.requests[1].url.params == httpx.QueryParams({"limit": "5", "status": "succeeded"})
+    page = client.jobs.list(limit=5, after="job_x", status="succeeded")
+    assert [j.status for j in page.data] == ["succeeded", "failed"] and page.has_more and page.last_id == "job_abc"
+    assert server.requests[1].url.params == httpx.QueryParams({"limit": "5", "after": "job_x", "status": "succeeded"})
     canceled = client.jobs.cancel("job_abc")
     assert canceled.status == "canceled" and canceled.done
 

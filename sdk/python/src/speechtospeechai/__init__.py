@@ -35,7 +35,7 @@ from ._exceptions import (
 from ._files import FileTypes
 from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
 from ._version import __version__
-from .types import Job, Model, ModelList, Transcription, Voice, VoiceDeleted, VoiceList
+from .types import Job, JobList, Model, ModelList, Transcription, Voice, VoiceDeleted, VoiceList
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -58,6 +58,7 @@ __all__ = [
     "InternalServerError",
     "InvalidAudioError",
     "Job",
+    "JobList",
     "JobFailedError",
     "JobTimeoutError",
     "Model",

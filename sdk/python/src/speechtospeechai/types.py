@@ -13,6 +13,8 @@ __all__ = [
     "Emotion",
     "Job",
     "JobError",
+    "JobKind",
+    "JobList",
     "JobStatus",
     "JsonFormat",
     "Model",
@@ -33,6 +35,7 @@ __all__ = [
 AudioFormat = Literal["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
 Emotion = Literal["neutral", "happy", "sad", "angry"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
+JobKind = Literal["tts", "stt", "clone"]
 TimestampGranularity = Literal["word", "segment"]
 ChannelMode = Literal["mix", "split"]
 JsonFormat = Literal["json", "verbose_json", "diarized_json"]
@@ -124,6 +127,16 @@ class Job(_Object):
         return Transcription.model_validate(self.result)
 
 
+class JobList(_Object):
+    """A page of jobs, newest first; `has_more` with `last_id` fetch the next one (`after=last_id`)."""
+
+    object: Literal["list"] = "list"
+    data: list[Job] = Field(default_factory=list)
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+
 # --- voices ---------------------------------------------------------------------------------------------
 class Voice(_Object):
     """A cloned voice; use its `id` as the `voice` of speech requests."""
@@ -152,8 +165,11 @@ class VoicePreset(_Object):
 
 class VoiceList(_Object):
     object: Literal["list"] = "list"
-    data: list[Voice] = Field(default_factory=list, description="The account's cloned voices.")
-    presets: list[VoicePreset] = Field(default_factory=list, description="Preset voices of the installed models.")
+    data: list[Voice] = Field(default_factory=list, description="The account's cloned voices (a page, newest first).")
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+    presets: list[VoicePreset] = Field(default_factory=list, description="Preset voices of the live models.")
 
 
 class VoiceDeleted(_Object):

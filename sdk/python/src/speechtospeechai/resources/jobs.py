@@ -19,16 +19,11 @@ from .._base_client import (
 )
 from .._exceptions import JobFailedError, JobTimeoutError
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
-from ..types import Job, JobStatus, JsonFormat, TextFormat, Transcription, TranscriptionFormat
+from ..types import Job, JobKind, JobList, JobStatus, JsonFormat, TextFormat, Transcription, TranscriptionFormat
 
 __all__ = ["AsyncJobs", "Jobs"]
 
 ProgressCallback = Callable[[Job], object]
-
-
-def _parse_jobs(data: object) -> builtins.list[Job]:
-    items = data.get("data", []) if isinstance(data, dict) else data
-    return [Job.model_validate(item) for item in cast("builtins.list[object]", items)]
 
 
 def _deadline(timeout: float | None) -> float | None:
@@ -63,15 +58,16 @@ class Jobs(SyncAPIResource):
         self,
         *,
         limit: int | None = None,
+        after: str | None = None,
         status: JobStatus | None = None,
+        kind: JobKind | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: Timeout = None,
-    ) -> builtins.list[Job]:
-        """`GET /v1/jobs`: the account's recent jobs, newest first."""
-        options = make_options(
-            "GET", "jobs", params={"limit": limit, "status": status}, extra_headers=extra_headers, timeout=timeout
-        )
-        return _parse_jobs(self._client.request(options).json())
+    ) -> JobList:
+        """`GET /v1/jobs`: a page of the account's jobs, newest first (`after=page.last_id` for the next)."""
+        params = {"limit": limit, "after": after, "status": status, "kind": kind}
+        options = make_options("GET", "jobs", params=params, extra_headers=extra_headers, timeout=timeout)
+        return parse_model(self._client.request(options), JobList)
 
     def cancel(self, job_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> Job:
         """`DELETE /v1/jobs/{job_id}`: cancel a queued or running job; returns its new state."""
@@ -176,15 +172,16 @@ class AsyncJobs(AsyncAPIResource):
         self,
         *,
         limit: int | None = None,
+        after: str | None = None,
         status: JobStatus | None = None,
+        kind: JobKind | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: Timeout = None,
-    ) -> builtins.list[Job]:
-        """`GET /v1/jobs`: the account's recent jobs, newest first."""
-        options = make_options(
-            "GET", "jobs", params={"limit": limit, "status": status}, extra_headers=extra_headers, timeout=timeout
-        )
-        return _parse_jobs((await self._client.request(options)).json())
+    ) -> JobList:
+        """`GET /v1/jobs`: a page of the account's jobs, newest first (`after=page.last_id` for the next)."""
+        params = {"limit": limit, "after": after, "status": status, "kind": kind}
+        options = make_options("GET", "jobs", params=params, extra_headers=extra_headers, timeout=timeout)
+        return parse_model(await self._client.request(options), JobList)
 
     async def cancel(
         self, job_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None

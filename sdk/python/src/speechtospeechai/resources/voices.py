@@ -88,9 +88,18 @@ class Voices(SyncAPIResource):
             return self.retrieve(voice.id)
         return voice
 
-    def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
-        """`GET /v1/voices`: cloned voices in `.data`, model presets in `.presets`."""
-        options = make_options("GET", "voices", extra_headers=extra_headers, timeout=timeout)
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> VoiceList:
+        """`GET /v1/voices`: a page of cloned voices in `.data` (`after=page.last_id` for the next), model presets
+        in `.presets`."""
+        params = {"limit": limit, "after": after}
+        options = make_options("GET", "voices", params=params, extra_headers=extra_headers, timeout=timeout)
         return parse_model(self._client.request(options), VoiceList)
 
     def retrieve(
@@ -141,8 +150,16 @@ class AsyncVoices(AsyncAPIResource):
             return await self.retrieve(voice.id)
         return voice
 
-    async def list(self, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None) -> VoiceList:
-        options = make_options("GET", "voices", extra_headers=extra_headers, timeout=timeout)
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> VoiceList:
+        params = {"limit": limit, "after": after}
+        options = make_options("GET", "voices", params=params, extra_headers=extra_headers, timeout=timeout)
         return parse_model(await self._client.request(options), VoiceList)
 
     async def retrieve(
