@@ -141,12 +141,20 @@ def iter_decode(
         pending: list[np.ndarray] = []
         pending_len = 0
 
+        decoded_any = False
+
         def frames() -> Iterator[Any]:
+            """Decoded frames; a file that breaks off after real audio (truncated, a damaged tail) ends where it
+            breaks, as FFmpeg's own tools do: what decoded is the audio, whatever the header claimed."""
+            nonlocal decoded_any
             try:
                 for packet in container.demux(stream):
-                    yield from packet.decode()
+                    for frame in packet.decode():
+                        decoded_any = True
+                        yield frame
             except av.error.FFmpegError as exc:
-                raise AudioDecodeError(f"the audio stream could not be decoded ({_reason(exc)})") from exc
+                if not decoded_any:
+                    raise AudioDecodeError(f"the audio stream could not be decoded ({_reason(exc)})") from exc
 
         produced = False
         for frame in frames():

@@ -126,7 +126,7 @@ class ModelPublic(BaseModel):
     description: str
     installed: bool = Field(description="Whether the model's weights are installed on some worker (or this server).")
     live: bool = Field(description="Whether a live worker serves it now (requests for it can run).")
-    workers: int = Field(description="Live worker processes serving it.")
+    workers: int = Field(description="Live workers (worker nodes) serving it.")
     loaded: bool = Field(description="Whether some worker has it in memory now (no load time on the next job).")
     bundled: bool = Field(description="Shipped with the default install.")
     languages: list[str] = Field(description="Supported language codes; empty means multilingual.")

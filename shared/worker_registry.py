@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -25,9 +25,15 @@ MISSED_BEATS = 3
 
 
 class WorkerBeat(BaseModel):
-    """One worker process as it advertises itself."""
+    """One worker process as it advertises itself.
+
+    `node` beats come from a worker's main process (it consumes the queues, so while it lives the models are served,
+    even while it replaces a crashed child); `process` beats from each process that runs jobs (a prefork child, or
+    the worker itself with the solo or threads pool, which beats as both).
+    """
 
     id: str = Field(description="`<node>:<pid>`.")
+    role: Literal["node", "process", "both"] = "both"
     node: str = Field(description="The Celery worker node this process belongs to.")
     hostname: str
     pid: int
@@ -83,15 +89,15 @@ class Fleet:
     taken_at: float = field(default_factory=time.time)
 
     def serving(self, model_id: str) -> list[WorkerBeat]:
-        """Live worker processes that host the model and have its weights."""
-        return [w for w in self.workers if model_id in w.models and model_id in w.installed]
+        """Live workers (their main processes) that host the model and have its weights."""
+        return [w for w in self.workers if w.role != "process" and model_id in w.models and model_id in w.installed]
 
     def is_live(self, model_id: str) -> bool:
         return bool(self.serving(model_id))
 
     def hosted_without_weights(self, model_id: str) -> bool:
         """Some live worker is meant to host the model but lacks its weights."""
-        return any(model_id in w.models and model_id not in w.installed for w in self.workers)
+        return any(w.role != "process" and model_id in w.models and model_id not in w.installed for w in self.workers)
 
     def recently_installed(self, model_id: str) -> bool:
         seen = self.seen.get(model_id)
@@ -104,7 +110,9 @@ class Fleet:
         return sorted(names)
 
     def loaded(self, model_id: str) -> bool:
-        return any(model_id in w.loaded for w in self.serving(model_id))
+        """Some live process of a worker serving the model has it in memory."""
+        nodes = {w.node for w in self.serving(model_id)}
+        return any(model_id in w.loaded for w in self.workers if w.node in nodes)
 
 
 def _collect(keys: Iterable[bytes | str], values: list[Any], seen: dict[Any, Any]) -> Fleet:

@@ -75,3 +75,23 @@ def mp4_video(samples: np.ndarray, rate: int) -> bytes:
         for packet in sound.encode(None):
             out.mux(packet)
     return buf.getvalue()
+
+
+def mp3_with_info_header(samples: np.ndarray, rate: int, path: Path) -> bytes:
+    """An MP3 written to a seekable file, so LAME's Info header (total frames) is filled in: its claimed duration
+    stays what it was when the file is cut short."""
+    with av.open(str(path), "w", format="mp3") as out:
+        stream = out.add_stream("libmp3lame", rate=rate)
+        stream.layout = "mono"
+        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+        frame.sample_rate = rate
+        pts = 0
+        for f in [*resampler.resample(frame), *resampler.resample(None)]:
+            f.pts = pts
+            pts += f.samples
+            for packet in stream.encode(f):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path.read_bytes()

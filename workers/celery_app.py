@@ -123,13 +123,13 @@ def _load(spec: ModelSpec, model_dir: Path) -> Any:
     return engine
 
 
-def start_process(concurrency: int = 1) -> None:
+def start_process(concurrency: int = 1, role: str = "both") -> None:
     """Start this worker process's background work: heartbeat, idle-unload timer, warm-up. Never blocks."""
     global _heartbeat
     if settings.random_seed is not None:
         seed_random(settings.random_seed)
     ctx = get_context()
-    _heartbeat = Heartbeat(ctx, concurrency=concurrency)
+    _heartbeat = Heartbeat(ctx, concurrency=concurrency, role=role)
     ctx.worker_id = _heartbeat.id
     _heartbeat.start()
     ctx.residency.start_timer()
@@ -152,13 +152,30 @@ def _note_pool(sender: Any = None, **_: Any) -> None:
 
 @worker_process_init.connect
 def _child_started(**_: Any) -> None:
-    start_process()
+    start_process(role="process")
+
+
+_node_beat: Heartbeat | None = None
 
 
 @worker_ready.connect
 def _worker_ready(sender: Any = None, **_: Any) -> None:
+    global _node_beat
+    concurrency = int(getattr(getattr(sender, "controller", None), "concurrency", 1) or 1)
     if not _prefork:  # solo / threads pool: this process runs the jobs itself
-        start_process(concurrency=int(getattr(getattr(sender, "controller", None), "concurrency", 1) or 1))
+        start_process(concurrency=concurrency)
+        return
+    # the main process of a prefork worker: it consumes the queues, so it says the models are served even while
+    # it replaces a child; a context of its own (never the global one, which children would inherit)
+    node = WorkerContext(
+        settings=settings,
+        store=make_store(settings),
+        redis=redis.Redis.from_url(settings.broker_url),
+        residency=ResidencyManager(settings.resolved_model_dir),
+        hosted=hosted_models(settings),
+    )
+    _node_beat = Heartbeat(node, concurrency=concurrency, role="node")
+    _node_beat.start()
 
 
 @worker_process_shutdown.connect
@@ -168,5 +185,7 @@ def _child_stopping(**_: Any) -> None:
 
 @worker_shutdown.connect
 def _worker_stopping(**_: Any) -> None:
+    if _node_beat is not None:
+        _node_beat.stop()
     if not _prefork:
         stop_process()

@@ -36,8 +36,11 @@ def node_name() -> str:
 
 
 class Heartbeat:
-    def __init__(self, ctx: WorkerContext, *, node: str | None = None, concurrency: int = 1) -> None:
+    def __init__(
+        self, ctx: WorkerContext, *, node: str | None = None, concurrency: int = 1, role: str = "both"
+    ) -> None:
         self.ctx = ctx
+        self.role = role
         self.node = node or node_name()
         self.concurrency = concurrency
         self.pid = os.getpid()
@@ -52,6 +55,7 @@ class Heartbeat:
         installed = [m for m in self.ctx.hosted if MODELS[m].is_installed(model_dir)]
         record = worker_registry.WorkerBeat(
             id=self.id,
+            role=self.role,  # type: ignore[arg-type]
             node=self.node,
             hostname=socket.gethostname(),
             pid=self.pid,
