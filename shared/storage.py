@@ -168,10 +168,16 @@ class S3Store:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in ("404", "NoSuchBucket", "NotFound"):
-                self.client.create_bucket(Bucket=self.bucket)
-            else:
+            if code not in ("404", "NoSuchBucket", "NotFound"):
                 raise
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as race:  # another process created it meanwhile
+                if str(race.response.get("Error", {}).get("Code", "")) not in (
+                    "BucketAlreadyOwnedByYou",
+                    "BucketAlreadyExists",
+                ):
+                    raise
 
     def _not_found(self, exc: Exception) -> bool:
         from botocore.exceptions import ClientError

@@ -203,20 +203,20 @@ async def pg_client(pg_env: dict[str, str], pg_worker: Proc) -> AsyncIterator[ht
 
 @pytest.fixture(scope="session")
 def idle_worker(platform_env: dict[str, str], redis_url: str, session_dir: Path) -> Iterator[tuple[str, Proc]]:
-    """A live worker hosting piper and whisper-base that an operator told to stop consuming (Celery's
+    """A live worker hosting the bundled models that an operator told to stop consuming (Celery's
     cancel_consumer): it keeps advertising its models, so requests are accepted, and its jobs stay queued."""
     from celery import Celery
 
     from shared.queues import queues_for_models
 
     url = redis_url.rsplit("/", 1)[0] + "/7"
-    models = ["piper", "whisper-base"]
+    models = BUNDLED.split(",")
     env = {**platform_env, "REDIS_URL": url, "PRELOAD_MODELS": "false"}
     proc = start_worker(env, ",".join(models), session_dir / "logs", name="worker-idle")
     control = Celery(broker=url)
     try:
         for queue in queues_for_models(models):
-            replies = control.control.cancel_consumer(queue, reply=True, timeout=5)
+            replies = control.control.cancel_consumer(queue, reply=True, timeout=10, limit=1)
             assert replies, f"the idle worker did not stop consuming {queue}"
     finally:
         control.close()

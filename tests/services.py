@@ -177,10 +177,10 @@ def start_worker(env: dict[str, str], models: str, log_dir: Path, name: str = "w
     return proc
 
 
-def start_api(env: dict[str, str], log_dir: Path) -> tuple[Proc, str]:
+def start_api(env: dict[str, str], log_dir: Path, name: str = "api") -> tuple[Proc, str]:
     port = free_port()
     proc = spawn(
-        "api",
+        name,
         [
             sys.executable,
             "-m",
