@@ -50,3 +50,25 @@ def test_weights_seen_recently_mean_unavailable_not_missing() -> None:
 def test_error_codes_have_one_status_everywhere() -> None:
     assert status_of(ErrorCode.invalid_audio) == 400 and status_of(ErrorCode.model_unavailable) == 503
     assert status_of(ErrorCode.model_not_installed) == 404 and status_of("something else") == 500
+
+
+def test_readiness_wants_a_live_worker_for_every_model_that_should_be_served(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from api.fleet import FleetView
+    from api.routes.health import workers_check
+    from shared.config import Settings
+
+    state = SimpleNamespace(fleet=FleetView(None, Settings(model_dir=tmp_path)))  # an API holding no models
+    now = time.time()
+    assert workers_check(state, Fleet()).startswith("error: no live worker")  # type: ignore[arg-type]
+    node = beat(["piper"], ["piper"], role="node")
+    assert workers_check(state, Fleet(workers=[node], seen={"piper": now}, taken_at=now)) == "ok"  # type: ignore[arg-type]
+    # whisper-base was served seconds ago and is not now: a pool just died
+    lost = Fleet(workers=[node], seen={"piper": now, "whisper-base": now - 5}, taken_at=now)
+    assert workers_check(state, lost) == "error: no live worker serves whisper-base"  # type: ignore[arg-type]
+    # retired for long: the operator's choice, not an outage
+    retired = Fleet(workers=[node], seen={"piper": now, "whisper-base": now - 3600}, taken_at=now)
+    assert workers_check(state, retired) == "ok"  # type: ignore[arg-type]
+    # a child's beat alone serves nothing: its worker's main process must be alive
+    assert not Fleet(workers=[beat(["piper"], ["piper"], role="process")]).is_live("piper")

@@ -153,3 +153,35 @@ def test_without_the_sdk_the_client_commands_say_how_to_install_it() -> None:
         [sys.executable, "-c", code, "models", "list"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert server_side.returncode == 0 and "whisper-base" in server_side.stdout
+
+
+def test_without_a_key_the_local_one_is_used(s2s: S2S, api_key: str, tmp_path: Path) -> None:
+    """As after `make run`: no S2S_API_KEY, the key `s2s run` keeps in its data dir."""
+    (tmp_path / "local-api-key").write_text(api_key + "\n")
+    done = s2s("jobs", "list", "--limit", "2", env={"S2S_API_KEY": "", "DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr.decode()
+    lines = done.stdout.decode().splitlines()
+    assert len(lines) == 2 and all(line.startswith("job_") for line in lines)
+    assert "more: s2s jobs list --after job_" in done.stderr.decode()
+    nextpage = s2s("jobs", "list", "--limit", "2", "--after", lines[-1].split()[0])
+    assert nextpage.returncode == 0 and set(nextpage.stdout.decode().splitlines()).isdisjoint(lines)
+
+
+def test_voices_list_shows_presets(s2s: S2S) -> None:
+    done = s2s("voices", "list")
+    assert done.returncode == 0, done.stderr.decode()
+    assert any(line.startswith("joe") and "preset" in line for line in done.stdout.decode().splitlines())
+
+
+def test_an_output_name_that_is_not_the_format_is_refused(s2s: S2S, tmp_path: Path) -> None:
+    wrong = s2s("speak", "Hello.", "-o", str(tmp_path / "out.xyz"))
+    assert wrong.returncode == 1 and "does not end in an audio format" in wrong.stderr.decode()
+    clash = s2s("speak", "Hello.", "-o", str(tmp_path / "out.wav"), "--format", "mp3")
+    assert clash.returncode == 1 and "make them agree" in clash.stderr.decode()
+    assert not (tmp_path / "out.xyz").exists() and not (tmp_path / "out.wav").exists()
+
+
+def test_install_hints_keep_their_extras(s2s: S2S, tmp_path: Path) -> None:
+    done = s2s("models", "install", "fish-speech-v1.5", env={"MODEL_DIR": str(tmp_path)})
+    assert done.returncode == 1
+    assert "pip install -e '.[fish-speech]'" in done.stderr.decode().replace("\n", "")
