@@ -15,8 +15,9 @@ _SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or a digit: "____" sa
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
-async def require_model(state: AppState, model_id: str, kind: str) -> ModelSpec:
-    """The catalog entry for model_id, checked for kind and for a live worker that serves it.
+async def require_model(state: AppState, model_id: str, kind: str, *, live: bool = True) -> ModelSpec:
+    """The catalog entry for model_id, checked for kind and for a live worker that serves it (`live=False`: only
+    that its weights exist somewhere, as for a batch line, whose item waits for a worker).
 
     Unknown: 404 model_not_found. Known but its weights exist nowhere (no live worker has them, none had them
     recently, this server's disk lacks them): 404 model_not_installed with the install hint. Installed somewhere
@@ -32,11 +33,15 @@ async def require_model(state: AppState, model_id: str, kind: str) -> ModelSpec:
     fleet = await state.fleet.current()
     if fleet.is_live(spec.id):
         return spec
-    if fleet.hosted_without_weights(spec.id) or not state.fleet.installed(fleet, spec):
+    if (fleet.hosted_without_weights(spec.id) and not fleet.recently_installed(spec.id)) or not state.fleet.installed(
+        fleet, spec
+    ):
         raise ModelNotInstalled(
             f"Model '{model_id}' is known but its weights are not installed on any worker. {spec.install_hint}",
             param="model",
         )
+    if not live:
+        return spec
     retry = max(1, round(state.settings.worker_heartbeat_seconds))
     raise ModelUnavailable(
         f"No worker serving model '{model_id}' is running right now. Retry shortly, or start one: "

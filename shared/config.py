@@ -91,6 +91,42 @@ class RateLimitSettings(BaseModel):
     """Requests per minute per client address that carry no valid API key; 0 means unlimited."""
 
 
+class FileSettings(BaseModel):
+    """Uploaded files (`POST /v1/files`)."""
+
+    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    """Largest file accepted (the request body limit LIMITS__MAX_UPLOAD_BYTES applies too)."""
+    retention_days: float = Field(default=30.0, gt=0)
+    """Files expire (and are deleted) this many days after upload, batch outputs as well."""
+
+
+class BatchSettings(BaseModel):
+    """Batches (`POST /v1/batches`)."""
+
+    max_lines: int = Field(default=50_000, ge=1)
+    """Most requests one batch may hold."""
+    default_concurrency: int = Field(default=8, ge=1)
+    """Items of one batch running at once when the batch does not say (`max_concurrency`)."""
+    tick_seconds: float = Field(default=1.0, gt=0)
+    """How often each API process dispatches batch items and finishes batches."""
+
+
+class WebhookSettings(BaseModel):
+    """Outgoing webhooks (Standard Webhooks signatures)."""
+
+    allow_http: bool = False
+    """Accept plain `http://` webhook URLs (https only by default)."""
+    allowlist: list[str] = Field(default_factory=list)
+    """Addresses (CIDRs like `10.1.2.0/24`, or host names) webhooks may reach although they are private, loopback or
+    link-local; everything else in those ranges is refused (SSRF guard), at registration and at each delivery."""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    """Per delivery attempt."""
+    secret_grace_hours: float = Field(default=24.0, ge=0)
+    """After `rotate_secret`, deliveries are signed with the old secret too for this long."""
+    disable_after_days: float = Field(default=5.0, gt=0)
+    """An endpoint whose deliveries all failed for this long is disabled (and says why)."""
+
+
 class Settings(BaseSettings):
     """Configuration of the API, the workers and the CLI."""
 
@@ -154,7 +190,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """Log level of the API and workers."""
 
+    secrets_key: SecretStr | None = None
+    """Key (Fernet, urlsafe base64 of 32 bytes) that encrypts webhook signing secrets at rest; `s2s run` generates
+    one. Without it, webhook endpoints cannot be created."""
+
     store: StoreSettings = Field(default_factory=StoreSettings)
+    files: FileSettings = Field(default_factory=FileSettings)
+    batches: BatchSettings = Field(default_factory=BatchSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     credits: CreditSettings = Field(default_factory=CreditSettings)

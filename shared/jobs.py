@@ -4,8 +4,9 @@ Every transition is one UPDATE guarded by the states it may leave, so a late or 
 racing a finish, or a redelivered message can never move a job backwards or finish it twice.
 
 Terminal transitions go through `succeed`, `fail` and `cancel` (and `claim`, which fails a job whose attempts
-are used up): they settle the job's credits in the same transaction as the compare-and-set, only when it took
-effect, so a job is charged or refunded exactly once whatever races or redeliveries happen.
+are used up): they settle the job's credits and record its webhook events in the same transaction as the
+compare-and-set, only when it took effect, so a job is charged or refunded, and announced, exactly once whatever
+races or redeliveries happen.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import Update, select, update
 from sqlalchemy.orm import Session
 
-from shared import credits
+from shared import credits, webhooks
 from shared.db.models import Job, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
@@ -133,6 +134,7 @@ def apply_succeed(
     )
     if changed:
         credits.settle_success(session, job_id)
+        webhooks.job_event(session, job_id)
     return changed
 
 
@@ -141,6 +143,7 @@ def apply_fail(session: Session, job_id: str, *, code: str, message: str) -> boo
     changed = bool(session.execute(fail_stmt(job_id, code=code, message=message)).rowcount)  # type: ignore[attr-defined]
     if changed:
         credits.settle_refund(session, job_id, note=code)
+        webhooks.job_event(session, job_id)
     return changed
 
 
@@ -149,6 +152,7 @@ def apply_cancel(session: Session, job_id: str) -> bool:
     changed = bool(session.execute(cancel_stmt(job_id)).rowcount)  # type: ignore[attr-defined]
     if changed:
         credits.settle_refund(session, job_id, note="canceled")
+        webhooks.job_event(session, job_id)
     return changed
 
 

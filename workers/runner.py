@@ -28,7 +28,7 @@ from shared.errors import ErrorCode
 from shared.events import publish_job_event, publish_stream_item
 from shared.jobkinds import JobKind, job_kind
 from shared.queues import enqueued_key
-from shared.storage import LocalStore, ObjectStore
+from shared.storage import LocalStore, ObjectNotFound, ObjectStore
 from workers.engines.base import EngineError
 from workers.residency import ResidencyManager
 
@@ -197,6 +197,9 @@ def _run_claimed(ctx: WorkerContext, job: Job) -> str:
     except EngineError as exc:
         log.info("job %s failed: %s (%s)", job.id, exc, exc.code)
         return _finish_failed(ctx, job, str(exc.code), str(exc), inputs, streaming)
+    except ObjectNotFound as exc:
+        message = f"an input of this job is no longer in the store ({exc}); was its file deleted?"
+        return _finish_failed(ctx, job, ErrorCode.invalid_request, message, inputs, streaming)
     except (KeyError, ValidationError) as exc:
         log.error("job %s has a request this worker cannot read: %s", job.id, exc)
         return _finish_failed(

@@ -12,14 +12,12 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
-from api.errors import InvalidRequest
+from api.requests import speech_job
 from api.streaming import SSE_HEADERS, JobStreamTimeout, relay, sse_events, subscribe_and_enqueue
-from api.validation import check_language, clean_text, require_model
-from api.voices import resolve_voice
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
 from shared.db.models import Job
-from shared.jobkinds.speech import SpeechJob, SpeechResult
+from shared.jobkinds.speech import SpeechResult
 from shared.schemas import ErrorResponse, JobPublic, SpeechCreate
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
@@ -57,28 +55,7 @@ async def create_speech(
     settings: SettingsDep,
     state: StateDep,
 ) -> Response:
-    spec = await require_model(state, body.model, "tts")
-    text = clean_text(body.input, max_chars=settings.limits.max_input_chars)
-    language = check_language(spec, body.language)
-    if body.emotion not in (None, "neutral") and not spec.emotions:
-        raise InvalidRequest(
-            f"Model '{spec.id}' has no emotion control; leave `emotion` unset or use a model with "
-            "emotions (see GET /v1/models).",
-            param="emotion",
-        )
-    voice = await resolve_voice(session, state, account, spec, body.voice)
-    request_ = SpeechJob(
-        input=text,
-        voice=voice.preset,
-        voice_id=voice.voice_id,
-        requested_voice=body.voice,
-        speed=body.speed,
-        format=body.format,
-        emotion=body.emotion,
-        instructions=body.instructions,
-        language=language or voice.language,
-        stream=body.stream,
-    )
+    spec, request_ = await speech_job(state, session, account, body)
     is_async = wants_async(request, body.async_) and not body.stream
     job = await create_job(
         session, account, kind="tts", spec=spec, request=request_, latency="batch" if is_async else "interactive"

@@ -11,20 +11,18 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
-from api.errors import InvalidAudio, InvalidRequest
+from api.errors import APIError, InvalidRequest
+from api.requests import file_source, transcription_job, upload_source
 from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
-from api.validation import check_language, require_model
-from shared import audio, jobs
+from shared import jobs
 from shared.config import Settings
 from shared.db.models import Job
 from shared.jobkinds.transcription import TranscriptionJob
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionCreate
-from shared.storage import input_key
 from shared.transcripts import Transcript, TranscriptionBody, render, render_model, to_json
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
 
-STREAMABLE = ("json", "text")
 JSON_FORMATS = ("json", "verbose_json", "diarized_json")
 
 
@@ -32,19 +30,6 @@ def sync_budget(settings: Settings, duration: float) -> float:
     """Synchronous wait for a file of this duration: the base budget plus a share per audio second."""
     limits = settings.limits
     return min(limits.max_sync_wait_seconds, limits.sync_wait_seconds + limits.sync_wait_per_audio_second * duration)
-
-
-def _extension(info: audio.AudioInfo) -> str:
-    """The stored upload's extension, from what the decoder found (never from the client's file name)."""
-    ext = info.container.split(",")[0].lower()
-    return ext if ext.isalnum() and len(ext) <= 8 else "bin"
-
-
-def _check_speakers(num: int | None, low: int | None, high: int | None) -> None:
-    if low and high and low > high:
-        raise InvalidRequest(f"min_speakers ({low}) is larger than max_speakers ({high}).", param="min_speakers")
-    if num and ((low and num < low) or (high and num > high)):
-        raise InvalidRequest("num_speakers must lie within min_speakers and max_speakers.", param="num_speakers")
 
 
 def transcript_of(job: Job) -> tuple[TranscriptionJob, Transcript]:
@@ -96,54 +81,42 @@ async def create_transcription(
     session: SessionDep,
     settings: SettingsDep,
     state: StateDep,
-    file: Annotated[UploadFile, File(description="Audio or video file (any format FFmpeg reads).")],
     form: Annotated[TranscriptionCreate, Form()],
+    file: Annotated[
+        UploadFile | None, File(description="Audio or video file (any format FFmpeg reads); or give `file_id`.")
+    ] = None,
 ) -> Response | TranscriptionBody:
-    spec = await require_model(state, form.model, "stt")
-    lang = check_language(spec, form.language)
-    if form.stream and form.response_format not in STREAMABLE:
-        raise InvalidRequest("Streaming supports response_format json or text.", param="response_format")
-    _check_speakers(form.num_speakers, form.min_speakers, form.max_speakers)
-    if file.size == 0:
-        raise InvalidRequest("The uploaded file is empty; send an audio or video file.", param="file")
-    try:
-        info = await anyio.to_thread.run_sync(audio.probe, file.file)
-    except audio.AudioDecodeError as exc:
-        raise InvalidAudio(f"The uploaded file is not usable audio: {exc}.", param="file") from exc
-    if form.channels == "split" and info.channels < 2:
-        raise InvalidRequest(
-            "channels=split needs a file with two or more channels; this one is mono.", param="channels"
-        )
     job_id = new_job_id()
-    key = input_key(account.id, job_id, _extension(info))
-
-    def _store_upload() -> None:
-        file.file.seek(0)
-        state.store.put_file(key, file.file)
-
-    await anyio.to_thread.run_sync(_store_upload)
-    job_request = TranscriptionJob(
-        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language"}),
-        language=lang,
-        words=form.words,
-        filename=(file.filename or "")[:255] or None,
-        header_duration=info.duration,
-        input_keys=[key],
-    )
+    if (file is None) == (form.file_id is None):
+        raise InvalidRequest(
+            "Send the audio as `file`, or the id of an uploaded file as `file_id` (one of them).", param="file"
+        )
+    if form.file_id is not None:
+        source = await file_source(session, account, form.file_id)
+    else:
+        assert file is not None
+        source = await upload_source(state, account, file, job_id, "The uploaded file")
+    try:
+        spec, job_request = await transcription_job(state, form, source)
+    except APIError:
+        if source.uploaded:
+            await anyio.to_thread.run_sync(state.store.delete, source.key)
+        raise
+    key = source.key
     is_async = wants_async(request, form.async_) and not form.stream
     job = await create_upload_job(
         state,
         session,
         account,
-        uploads=[key],
+        uploads=job_request.input_keys,
         kind="stt",
         spec=spec,
         request=job_request,
         latency="batch" if is_async else "interactive",
         job_id=job_id,
-        input_key=key,
+        input_key=key if source.uploaded else None,
     )
-    budget = sync_budget(settings, info.duration)
+    budget = sync_budget(settings, source.duration)
     if form.stream:
         pubsub = await subscribe_and_enqueue(state, session, job)
         return StreamingResponse(

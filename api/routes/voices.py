@@ -10,20 +10,17 @@ from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
-from api.errors import InvalidAudio, InvalidRequest, VoiceNotFound
+from api.errors import APIError, VoiceNotFound
 from api.pages import page
-from api.validation import check_language, require_model
-from api.voices import default_clone_model, preset_voices
-from shared import audio, jobs
-from shared.catalog import MODELS
+from api.requests import clone_job, file_source, upload_source
+from api.voices import preset_voices
+from shared import jobs
 from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
-from shared.jobkinds.clone import CloneCreate, CloneJob, CloneResult
+from shared.jobkinds.clone import CloneCreate, CloneResult
 from shared.schemas import ErrorResponse, VoiceDeleted, VoiceList, VoicePublic
-from shared.storage import input_key
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"])
 
-MIN_SECONDS, MAX_SECONDS = 3.0, 120.0
 
 
 def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
@@ -78,43 +75,26 @@ async def clone_voice(
     file: Annotated[UploadFile | None, File(description="Audio sample (10-30 seconds recommended).")] = None,
     files: Annotated[list[UploadFile] | None, File(description="Several samples of the same speaker.")] = None,
 ) -> VoicePublic:
-    spec = MODELS.get(form.model) if form.model else None
-    if spec is not None and spec.kind == "tts" and not spec.can_clone:  # before liveness: the capability decides
-        cloners = ", ".join(m.id for m in MODELS.values() if m.can_clone)
-        raise InvalidRequest(f"Model '{spec.id}' cannot clone voices; use one of {cloners}.", param="model")
-    spec = await require_model(state, form.model or await default_clone_model(state), "tts")
-    if not spec.can_clone:
-        raise InvalidRequest(f"Model '{spec.id}' cannot clone voices.", param="model")
-    lang = check_language(spec, form.language)
-    uploads = [u for u in ([file] if file else []) + list(files or [])]
-    if not uploads:
-        raise InvalidRequest("Send the voice sample as `file` (or several as `files`).", param="file")
-    total = 0.0
-    for index, upload in enumerate(uploads):
-        if upload.size == 0:
-            raise InvalidRequest(f"Sample {index + 1} is empty.", param="file")
-        try:
-            info = await anyio.to_thread.run_sync(audio.probe, upload.file)
-        except audio.AudioDecodeError as exc:
-            raise InvalidAudio(f"Sample {index + 1} is not usable audio: {exc}.", param="file") from exc
-        total += info.duration
-    if not MIN_SECONDS <= total <= MAX_SECONDS:
-        raise InvalidRequest(
-            f"The sample is {total:.1f} s long; send {MIN_SECONDS:.0f}-{MAX_SECONDS:.0f} s of one "
-            "person speaking (10-30 s works best).",
-            param="file",
-        )
     job_id = new_job_id()
-    keys = [input_key(account.id, f"{job_id}-{i}", "bin") for i in range(len(uploads))]
-
-    def _store() -> None:
-        for key, upload in zip(keys, uploads, strict=True):
-            upload.file.seek(0)
-            state.store.put_file(key, upload.file)
-
-    await anyio.to_thread.run_sync(_store)
+    sources = [await file_source(session, account, file_id) for file_id in form.file_id or []]
+    uploads = [u for u in ([file] if file else []) + list(files or [])]
+    try:
+        for index, upload in enumerate(uploads):
+            sources.append(await upload_source(state, account, upload, f"{job_id}-{index}", f"Sample {index + 1}"))
+        voice_id = new_id("voice")
+        spec, clone_request = await clone_job(state, form, sources, voice_id)
+    except APIError:
+        for source in sources:
+            if source.uploaded:
+                await anyio.to_thread.run_sync(state.store.delete, source.key)
+        raise
     voice = Voice(
-        id=new_id("voice"), account_id=account.id, name=form.name, model=spec.id, language=lang, status="processing"
+        id=voice_id,
+        account_id=account.id,
+        name=form.name,
+        model=spec.id,
+        language=clone_request.language,
+        status="processing",
     )
     session.add(voice)
     is_async = wants_async(request, form.async_)
@@ -122,13 +102,13 @@ async def clone_voice(
         state,
         session,
         account,
-        uploads=keys,
+        uploads=clone_request.input_keys,
         kind="clone",
         latency="batch" if is_async else "interactive",
         spec=spec,
         job_id=job_id,
-        request=CloneJob(voice_id=voice.id, name=form.name, language=lang, input_keys=keys),
-        input_key=keys[0],
+        request=clone_request,
+        input_key=clone_request.input_keys[0] if clone_request.input_keys else None,
     )
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request

@@ -103,6 +103,10 @@ class Job(Base):
     queue: Mapped[str | None] = mapped_column(String(160), default=None)
     # the broker (Redis) its message went to: each broker's reconciler looks after its own jobs
     broker: Mapped[str | None] = mapped_column(String(64), default=None)
+    # a batch item's job: its batch (outputs go under the batch's prefix)
+    batch_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    # where its job.* events are delivered besides the account's endpoints (checked against SSRF when it was given)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     # the worker process (its heartbeat id) that claimed it last: the reconciler requeues it when that one is gone
     worker_id: Mapped[str | None] = mapped_column(String(200), default=None)
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -197,3 +201,124 @@ class IdempotencyKey(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StoredFile(Base):
+    """An uploaded file (`file-...`): batch input, audio to transcribe or clone from, or a batch's output."""
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_account_created", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: "file-" + secrets.token_hex(12))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))  # batch | audio | batch_output
+    filename: Mapped[str] = mapped_column(String(255), default="")  # shown back; never part of the object key
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    object_key: Mapped[str] = mapped_column(String(400))
+    # audio files: what the decoder found at upload (the estimate of a transcription's price, the channels)
+    audio_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    channels: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class Batch(Base):
+    """A batch (`batch_...`) of speech, transcription or clone requests; each item becomes an ordinary job."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_account_created", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("batch"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), default=None)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # the job kind of its items
+    status: Mapped[str] = mapped_column(String(16), default="validating", index=True)
+    input_file_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    output_file_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    error_file_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    completion_window: Mapped[str] = mapped_column(String(16), default="24h")
+    max_concurrency: Mapped[int] = mapped_column(Integer, default=8)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", default=None)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    broker: Mapped[str | None] = mapped_column(String(64), default=None)
+    errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # validation errors (the first ones)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(default=utcnow)
+    in_progress_at: Mapped[datetime | None] = mapped_column(default=None)
+    finalizing_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(default=None)
+    expired_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelling_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class BatchItem(Base):
+    """One line of a batch: its validated request (a job kind's contract), then its job."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "custom_id", name="uq_batch_items_custom_id"),
+        Index("ix_batch_items_batch_state", "batch_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    custom_id: Mapped[str] = mapped_column(String(256))
+    model: Mapped[str] = mapped_column(String(64))
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending -> dispatched (its job's state is the item's) | failed (never ran: credits) | canceled | expired
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    job_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """Where an account wants events (`we_...`); its signing secret is kept encrypted (SECRETS_KEY)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("we"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"types": [...]}; empty: every event
+    description: Mapped[str] = mapped_column(String(500), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    failing_since: Mapped[datetime | None] = mapped_column(default=None)
+    default_for_requests: Mapped[bool] = mapped_column(default=False)  # signs per-request webhook_url deliveries
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one destination (`msg_...`, the webhook-id every retry repeats), delivered at least once."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("msg"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), default=None, index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | succeeded | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(String(1000), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)

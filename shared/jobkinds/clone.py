@@ -7,7 +7,7 @@ time they speak the voice.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.catalog import ModelSpec
 from shared.jobkinds import JobKind
@@ -23,6 +23,9 @@ class CloneCreate(BaseModel):
     model: str | None = Field(default=None, max_length=64, description="Model to use (default: the best one live).")
     language: str | None = Field(default=None, max_length=35, description="Language code (auto-detected if unset).")
     async_: bool = Field(default=False, alias="async", description="Return 202 at once.")
+    file_id: list[str] | None = Field(
+        default=None, description="Uploaded files (purpose `audio`) to clone from, instead of or besides uploads."
+    )
 
 
 class CloneJob(BaseModel):
@@ -31,7 +34,16 @@ class CloneJob(BaseModel):
     voice_id: str
     name: str
     language: str | None = None
-    input_keys: list[str] = Field(description="The uploaded samples in the object store (deleted after the job).")
+    sample_keys: list[str] = Field(default_factory=list, description="The samples in the object store.")
+    input_keys: list[str] = Field(
+        default_factory=list, description="Samples uploaded for this job alone: deleted when it ends (files are not)."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> CloneJob:
+        if not self.sample_keys:  # rows written before sample_keys existed
+            self.sample_keys = list(self.input_keys)
+        return self
 
 
 class CloneResult(BaseModel):

@@ -44,6 +44,9 @@ class TranscriptionCreate(TranscriptionOptions):
         default=None, alias="timestamp_granularities[]", description="OpenAI-style: word and/or segment."
     )
     async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
+    file_id: str | None = Field(
+        default=None, max_length=64, description="An uploaded file (purpose `audio`) to transcribe instead of `file`."
+    )
 
     @property
     def words(self) -> bool:
@@ -60,12 +63,17 @@ class TranscriptionJob(TranscriptionOptions):
     header_duration: float = Field(
         default=0.0, description="Duration the container claims: the estimate reserved and the progress scale."
     )
-    input_keys: list[str] = Field(default_factory=list, description="The upload in the object store.")
+    audio_key: str = Field(default="", description="The audio in the object store (an upload or a stored file).")
+    input_keys: list[str] = Field(
+        default_factory=list, description="Uploads made for this job alone: deleted when it ends (a file is not)."
+    )
 
     @model_validator(mode="after")
-    def _diarized_json_needs_speakers(self) -> TranscriptionJob:
+    def _complete(self) -> TranscriptionJob:
         if self.response_format == "diarized_json":
             self.diarization = True
+        if not self.audio_key and self.input_keys:  # rows written before audio_key existed
+            self.audio_key = self.input_keys[0]
         return self
 
 

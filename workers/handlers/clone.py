@@ -67,7 +67,7 @@ def enroll(job: JobContext) -> Outcome:
     reference_key = f"voices/{job.account_id}/{req.voice_id}/reference.wav"
     try:
         with ExitStack() as stack:
-            paths = [stack.enter_context(local_input(ctx.store, key)) for key in req.input_keys]
+            paths = [stack.enter_context(local_input(ctx.store, key)) for key in req.sample_keys]
             reference = load_reference(paths)
         job.progress(0.25, force=True)
         profile = measure(reference, speaker_encoder(ctx))

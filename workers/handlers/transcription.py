@@ -20,7 +20,7 @@ def diarizer(ctx: WorkerContext) -> Diarizer:
 
 def transcribe(job: JobContext) -> Outcome:
     req: TranscriptionJob = job.request
-    if not req.input_keys:
+    if not req.audio_key:
         raise InvalidInput("the job has no input audio")
     request = STTRequest(
         language=req.language,
@@ -39,7 +39,7 @@ def transcribe(job: JobContext) -> Outcome:
             job.stream({"type": "segment", "segment": segment.model_dump(mode="json", exclude_none=True)})
 
     ctx = job.worker
-    with ctx.residency.use(job.model) as engine, local_input(ctx.store, req.input_keys[0]) as path:
+    with ctx.residency.use(job.model) as engine, local_input(ctx.store, req.audio_key) as path:
         pipeline = diarizer(ctx) if request.diarization and not request.split_channels else None
         try:
             transcript = transcribe_file(

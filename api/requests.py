@@ -1,0 +1,165 @@
+"""From a client's request to a job kind's contract: the checks every route and every batch line share.
+
+A synchronous route and a batch line for the same endpoint go through the same function here, so they accept and
+refuse exactly the same requests with the same errors. Routes also ask for a live worker (`live=True`); a batch
+line only needs a model whose weights exist somewhere (its items wait for workers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio
+from fastapi import UploadFile
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import AppState
+from api.errors import InvalidAudio, InvalidRequest, NotFound
+from api.validation import check_language, clean_text, require_model
+from api.voices import default_clone_model, resolve_voice
+from shared import audio
+from shared.catalog import MODELS, ModelSpec
+from shared.db.models import Account, StoredFile
+from shared.jobkinds.clone import CloneCreate, CloneJob
+from shared.jobkinds.speech import SpeechCreate, SpeechJob
+from shared.jobkinds.transcription import TranscriptionCreate, TranscriptionJob
+from shared.storage import input_key
+
+STREAMABLE = ("json", "text")
+MIN_CLONE_SECONDS, MAX_CLONE_SECONDS = 3.0, 120.0
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """Audio a job reads: an upload made for it (deleted when it ends) or a stored file (kept)."""
+
+    key: str
+    duration: float
+    channels: int
+    uploaded: bool
+    filename: str | None = None
+
+
+async def speech_job(
+    state: AppState, session: AsyncSession, account: Account, body: SpeechCreate, *, live: bool = True
+) -> tuple[ModelSpec, SpeechJob]:
+    spec = await require_model(state, body.model, "tts", live=live)
+    text = clean_text(body.input, max_chars=state.settings.limits.max_input_chars)
+    language = check_language(spec, body.language)
+    if body.emotion not in (None, "neutral") and not spec.emotions:
+        raise InvalidRequest(
+            f"Model '{spec.id}' has no emotion control; leave `emotion` unset or use a model with "
+            "emotions (see GET /v1/models).",
+            param="emotion",
+        )
+    voice = await resolve_voice(session, state, account, spec, body.voice)
+    return spec, SpeechJob(
+        input=text,
+        voice=voice.preset,
+        voice_id=voice.voice_id,
+        requested_voice=body.voice,
+        speed=body.speed,
+        format=body.format,
+        emotion=body.emotion,
+        instructions=body.instructions,
+        language=language or voice.language,
+        stream=body.stream,
+    )
+
+
+def _check_speakers(num: int | None, low: int | None, high: int | None) -> None:
+    if low and high and low > high:
+        raise InvalidRequest(f"min_speakers ({low}) is larger than max_speakers ({high}).", param="min_speakers")
+    if num and ((low and num < low) or (high and num > high)):
+        raise InvalidRequest("num_speakers must lie within min_speakers and max_speakers.", param="num_speakers")
+
+
+async def transcription_job(
+    state: AppState, form: TranscriptionCreate, source: AudioSource, *, live: bool = True
+) -> tuple[ModelSpec, TranscriptionJob]:
+    spec = await require_model(state, form.model, "stt", live=live)
+    language = check_language(spec, form.language)
+    if form.stream and form.response_format not in STREAMABLE:
+        raise InvalidRequest("Streaming supports response_format json or text.", param="response_format")
+    _check_speakers(form.num_speakers, form.min_speakers, form.max_speakers)
+    if form.channels == "split" and source.channels < 2:
+        raise InvalidRequest(
+            "channels=split needs a file with two or more channels; this one is mono.", param="channels"
+        )
+    return spec, TranscriptionJob(
+        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language"}),
+        language=language,
+        words=form.words,
+        filename=source.filename,
+        header_duration=source.duration,
+        audio_key=source.key,
+        input_keys=[source.key] if source.uploaded else [],
+    )
+
+
+async def clone_job(
+    state: AppState, form: CloneCreate, samples: list[AudioSource], voice_id: str, *, live: bool = True
+) -> tuple[ModelSpec, CloneJob]:
+    named = MODELS.get(form.model) if form.model else None
+    if named is not None and named.kind == "tts" and not named.can_clone:  # the capability decides, first
+        cloners = ", ".join(m.id for m in MODELS.values() if m.can_clone)
+        raise InvalidRequest(f"Model '{named.id}' cannot clone voices; use one of {cloners}.", param="model")
+    spec = await require_model(state, form.model or await default_clone_model(state), "tts", live=live)
+    if not spec.can_clone:
+        raise InvalidRequest(f"Model '{spec.id}' cannot clone voices.", param="model")
+    language = check_language(spec, form.language)
+    if not samples:
+        raise InvalidRequest("Send the voice sample as `file` (or several as `files`, or `file_id`).", param="file")
+    total = sum(s.duration for s in samples)
+    if not MIN_CLONE_SECONDS <= total <= MAX_CLONE_SECONDS:
+        raise InvalidRequest(
+            f"The sample is {total:.1f} s long; send {MIN_CLONE_SECONDS:.0f}-{MAX_CLONE_SECONDS:.0f} s of one "
+            "person speaking (10-30 s works best).",
+            param="file",
+        )
+    return spec, CloneJob(
+        voice_id=voice_id,
+        name=form.name,
+        language=language,
+        sample_keys=[s.key for s in samples],
+        input_keys=[s.key for s in samples if s.uploaded],
+    )
+
+
+def _extension(info: audio.AudioInfo) -> str:
+    """The stored upload's extension, from what the decoder found (never from the client's file name)."""
+    ext = info.container.split(",")[0].lower()
+    return ext if ext.isalnum() and len(ext) <= 8 else "bin"
+
+
+async def upload_source(
+    state: AppState, account: Account, upload: UploadFile, key_stem: str, label: str
+) -> AudioSource:
+    """Probe an upload (refusing what is not audio) and put it in the store."""
+    if upload.size == 0:
+        raise InvalidRequest(f"{label} is empty; send an audio or video file.", param="file")
+    try:
+        info = await anyio.to_thread.run_sync(audio.probe, upload.file)
+    except audio.AudioDecodeError as exc:
+        raise InvalidAudio(f"{label} is not usable audio: {exc}.", param="file") from exc
+    key = input_key(account.id, key_stem, _extension(info))
+
+    def store() -> None:
+        upload.file.seek(0)
+        state.store.put_file(key, upload.file)
+
+    await anyio.to_thread.run_sync(store)
+    return AudioSource(key, info.duration, info.channels, uploaded=True, filename=(upload.filename or "")[:255] or None)
+
+
+async def file_source(session: AsyncSession, account: Account, file_id: str, param: str = "file_id") -> AudioSource:
+    """A stored audio file of the account (purpose `audio`), as a job's source."""
+    row = (
+        await session.execute(select(StoredFile).where(StoredFile.id == file_id, StoredFile.account_id == account.id))
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"File '{file_id}' does not exist; upload it with POST /v1/files.", param=param)
+    if row.purpose != "audio" or row.audio_seconds is None:
+        raise InvalidRequest(f"File '{file_id}' is not an audio file (upload it with purpose=audio).", param=param)
+    return AudioSource(row.object_key, row.audio_seconds, row.channels or 1, uploaded=False, filename=row.filename)
