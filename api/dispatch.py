@@ -53,6 +53,8 @@ async def create_job(
     latency: LatencyClass = "interactive",
     job_id: str | None = None,
     input_key: str | None = None,
+    batch_id: str | None = None,
+    webhook_url: str | None = None,
 ) -> Job:
     """Reserve the job's estimated cost (its kind's price rule) and insert the job with its typed request, in
     one committed transaction.
@@ -76,6 +78,8 @@ async def create_job(
         state=jobs.QUEUED,
         queue=job_queue(kind, spec.id, latency),
         broker=session.info.get(BROKER_INFO_KEY),
+        batch_id=batch_id,
+        webhook_url=webhook_url,
         request=request.model_dump(mode="json"),
         input_key=input_key,
         progress=0.0,

@@ -1,4 +1,5 @@
-"""Background housekeeping of each API process: the reconciler, and uploads whose retention ended.
+"""Background housekeeping of each API process: the reconciler, the batch runner (api/batches.py), the webhook
+deliverer (api/webhook_delivery.py), and uploads and files whose retention ended.
 
 SQL is the truth; Redis carries messages and can lose them (a restart without persistence, an API process that
 died between committing a job and sending it). The reconciler makes the broker agree with SQL:
@@ -21,16 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import anyio
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from api.deps import AppState
 from shared import jobs
-from shared.db.models import Job, utcnow
+from shared.db.models import Job, StoredFile, utcnow
 from shared.jobkinds import job_kind
 from shared.queues import enqueued_key, job_queue, send_job
 
@@ -142,19 +144,56 @@ async def sweep_inputs(state: AppState) -> int:
     return len(cleaned)
 
 
-async def run(state: AppState) -> None:
-    """The reconciler every RECONCILE_INTERVAL_SECONDS, the upload sweep every minute, for ever."""
-    reconciler = Reconciler(state)
-    interval = state.settings.reconcile_interval_seconds
-    since_inputs = INPUT_SWEEP_SECONDS
+async def sweep_files(state: AppState) -> int:
+    """Delete files (and their objects) whose expiry passed; returns how many."""
+    async with state.sessions() as session:
+        rows = (
+            await session.execute(
+                select(StoredFile.id, StoredFile.object_key)
+                .where(StoredFile.expires_at.is_not(None), StoredFile.expires_at <= utcnow())
+                .limit(BATCH)
+            )
+        ).all()
+        gone: list[str] = []
+        for file_id, key in rows:
+            try:
+                await anyio.to_thread.run_sync(state.store.delete, key)
+            except Exception:
+                log.warning("could not delete the object of file %s", file_id, exc_info=True)
+                continue
+            gone.append(file_id)
+        if gone:
+            await session.execute(delete(StoredFile).where(StoredFile.id.in_(gone)))
+            await session.commit()
+    return len(gone)
+
+
+async def every(seconds: float, name: str, step: Callable[[], Awaitable[object]]) -> None:
+    """`step` every `seconds`, for ever; a failing pass is logged and the next one runs."""
     while True:
         try:
-            await reconciler.sweep()
+            await step()
         except Exception:
-            log.warning("reconciler pass failed", exc_info=True)
-        if since_inputs >= INPUT_SWEEP_SECONDS:
-            since_inputs = 0.0
-            with contextlib.suppress(Exception):
-                await sweep_inputs(state)
-        await asyncio.sleep(interval)
-        since_inputs += interval
+            log.warning("%s pass failed", name, exc_info=True)
+        await asyncio.sleep(seconds)
+
+
+async def run(state: AppState) -> None:
+    """The reconciler, the batch runner, the webhook deliverer and the sweeps of expired uploads and files."""
+    from api.batches import BatchRunner
+    from api.webhook_delivery import Deliverer
+
+    settings = state.settings
+    reconciler, runner, deliverer = Reconciler(state), BatchRunner(state), Deliverer(state)
+    loops = [
+        every(settings.reconcile_interval_seconds, "reconciler", reconciler.sweep),
+        every(settings.batches.tick_seconds, "batch runner", runner.tick),
+        every(settings.webhooks.poll_seconds, "webhook deliverer", deliverer.tick),
+        every(INPUT_SWEEP_SECONDS, "upload sweep", lambda: sweep_inputs(state)),
+        every(INPUT_SWEEP_SECONDS, "file expiry", lambda: sweep_files(state)),
+    ]
+    try:
+        await asyncio.gather(*loops)
+    finally:
+        with contextlib.suppress(Exception):
+            await deliverer.close()

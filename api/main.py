@@ -24,7 +24,20 @@ from api.housekeeping import run as run_housekeeping
 from api.idempotency import IdempotencyMiddleware, IdempotentReplay, account_idempotency, replay_handler
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RateLimitHeadersMiddleware
-from api.routes import account, admin, health, jobs, models, speech, transcriptions, usage, voices
+from api.routes import (
+    account,
+    admin,
+    batches,
+    files,
+    health,
+    jobs,
+    models,
+    speech,
+    transcriptions,
+    usage,
+    voices,
+    webhooks,
+)
 from api.waiter import JobWaiter
 from shared.config import Settings, get_settings
 from shared.db.migrate import upgrade
@@ -142,7 +155,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.limits.max_upload_bytes)
     # every API-key route: an Idempotency-Key on a POST is honoured (the admin router does the same for itself)
-    for module in (speech, transcriptions, voices, jobs, models, account, usage):
+    for module in (speech, transcriptions, voices, jobs, files, batches, webhooks, models, account, usage):
         app.include_router(module.router, dependencies=[Depends(account_idempotency)])
     for module in (admin, health):
         app.include_router(module.router)

@@ -125,6 +125,15 @@ class WebhookSettings(BaseModel):
     """After `rotate_secret`, deliveries are signed with the old secret too for this long."""
     disable_after_days: float = Field(default=5.0, gt=0)
     """An endpoint whose deliveries all failed for this long is disabled (and says why)."""
+    retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0], min_length=1
+    )
+    """Wait before each retry after a failed attempt (each ±20 % jitter): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
+    eight attempts over about 27 hours; then the delivery is `failed` (redeliver it by hand)."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often each API process looks for due deliveries."""
+    concurrency: int = Field(default=16, ge=1)
+    """Deliveries one API process sends at once."""
 
 
 class Settings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date as date_
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +12,7 @@ from shared.jobkinds.clone import CloneResult
 from shared.jobkinds.speech import SpeechCreate, SpeechResult
 from shared.jobkinds.transcription import TranscriptionCreate
 from shared.transcripts import TranscriptionPublic
-from shared.types import CreditAmount, StrictCount
+from shared.types import CreditAmount, StrictBool, StrictCount
 
 # The request and result models of each job kind live with the kind (shared/jobkinds); routes import them here.
 __all__ = ["CloneResult", "SpeechCreate", "SpeechResult", "TranscriptionCreate", "TranscriptionPublic"]
@@ -294,3 +294,215 @@ class UsagePublic(BaseModel):
     end: date_ = Field(description="Last day (UTC), inclusive.")
     data: list[UsageDay] = Field(description="One row per day and model, oldest first.")
     totals: UsageTotals
+
+
+# --- files and batches: OpenAI's shapes (Unix-second timestamps, as the official SDK expects) -------------------
+class FilePublic(BaseModel):
+    id: str = Field(description="`file-...`.")
+    object: Literal["file"] = "file"
+    bytes: int
+    created_at: int = Field(description="Unix seconds (OpenAI's file object).")
+    filename: str
+    purpose: Literal["batch", "audio", "batch_output"]
+    status: Literal["processed"] = "processed"
+    expires_at: int | None = Field(default=None, description="Unix seconds; the file is deleted then.")
+    audio_seconds: float | None = Field(default=None, description="Audio files: the decoded duration.")
+
+
+class FileList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[FilePublic]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+class FileDeleted(BaseModel):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool = True
+
+
+BatchEndpoint = Literal["/v1/audio/speech", "/v1/audio/transcriptions", "/v1/voices/clone"]
+
+
+class BatchInlineRequest(BaseModel):
+    custom_id: str = Field(min_length=1, max_length=256)
+    body: dict[str, Any]
+
+
+class BatchCreate(BaseModel):
+    """OpenAI's batch request, plus inline requests, a concurrency cap and a webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: BatchEndpoint
+    input_file_id: str | None = Field(
+        default=None, max_length=64, description="A file (purpose `batch`): {custom_id, method, url, body} per line."
+    )
+    requests: list[BatchInlineRequest] | None = Field(
+        default=None, max_length=1000, description="Instead of a file: up to 1000 {custom_id, body}."
+    )
+    completion_window: str = Field(
+        default="24h", pattern=r"^[1-9][0-9]{0,3}[mh]$", description="How long items may wait: `24h`, `90m`, ..."
+    )
+    max_concurrency: StrictCount | None = Field(default=None, ge=1, description="Items running at once.")
+    metadata: dict[str, str] | None = Field(default=None, max_length=16)
+    webhook_url: str | None = Field(default=None, max_length=2000, description="Where batch.* events go, too.")
+
+
+class BatchErrorLine(BaseModel):
+    code: str
+    line: int | None = None
+    message: str
+    param: str | None = None
+
+
+class BatchErrors(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[BatchErrorLine] = Field(default_factory=list)
+
+
+class BatchRequestCounts(BaseModel):
+    total: int
+    completed: int
+    failed: int
+    canceled: int = 0
+    queued: int = 0
+    running: int = 0
+
+
+BatchStatus = Literal[
+    "validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled"
+]
+
+
+class BatchPublic(BaseModel):
+    """OpenAI's batch object (Unix-second timestamps)."""
+
+    id: str
+    object: Literal["batch"] = "batch"
+    endpoint: str
+    errors: BatchErrors | None = None
+    input_file_id: str | None = None
+    completion_window: str
+    status: BatchStatus
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    created_at: int
+    in_progress_at: int | None = None
+    expires_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    request_counts: BatchRequestCounts
+    metadata: dict[str, str] | None = None
+    max_concurrency: int
+    manifest_key: str | None = Field(default=None, description="Speech batches: the audio's manifest.json.")
+
+
+class BatchList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[BatchPublic]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+class BatchItemPublic(BaseModel):
+    id: str = Field(description="`batch_req_...`.")
+    object: Literal["batch.item"] = "batch.item"
+    custom_id: str
+    line: int
+    status: Literal["pending", "queued", "running", "succeeded", "failed", "canceled", "expired"]
+    job_id: str | None = None
+    error: JobError | None = None
+    result_url: str | None = None
+
+
+class BatchItemList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[BatchItemPublic]
+    has_more: bool = False
+    last_id: str | None = None
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------------
+WebhookEvent = Literal[
+    "job.succeeded",
+    "job.failed",
+    "job.canceled",
+    "voice.ready",
+    "voice.failed",
+    "batch.completed",
+    "batch.failed",
+    "batch.expired",
+]
+
+
+class WebhookEndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000)
+    events: list[WebhookEvent] = Field(default_factory=list, description="Empty: every event.")
+    description: str = Field(default="", max_length=500)
+    enabled: StrictBool = True
+    default_for_requests: StrictBool = Field(
+        default=False, description="Sign the deliveries to per-request `webhook_url`s with this endpoint's secret."
+    )
+
+
+class WebhookEndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2000)
+    events: list[WebhookEvent] | None = None
+    description: str | None = Field(default=None, max_length=500)
+    enabled: StrictBool | None = None
+    default_for_requests: StrictBool | None = None
+
+
+class WebhookEndpointPublic(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    disabled_reason: str | None = None
+    default_for_requests: bool
+    created_at: datetime
+
+
+class WebhookEndpointWithSecret(WebhookEndpointPublic):
+    secret: str = Field(description="`whsec_...`: shown only in this response. Verify deliveries with it.")
+
+
+class WebhookEndpointList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[WebhookEndpointPublic]
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: str = Field(description="`msg_...`: the `webhook-id` header of every attempt.")
+    object: Literal["webhook_delivery"] = "webhook_delivery"
+    endpoint_id: str | None
+    url: str
+    event_type: str
+    status: Literal["pending", "sending", "succeeded", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created_at: datetime
+    delivered_at: datetime | None = None
+
+
+class WebhookDeliveryList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[WebhookDeliveryPublic]
+    has_more: bool = False
+    last_id: str | None = None

@@ -263,3 +263,8 @@ def input_key(account_id: str, job_id: str, ext: str) -> str:
 
 def output_key(account_id: str, job_id: str, ext: str) -> str:
     return f"outputs/{account_id}/{job_id}.{ext.lstrip('.')}"
+
+
+def batch_output_key(batch_id: str, job_id: str, ext: str) -> str:
+    """Where a batch item's audio goes: one prefix per batch, with the batch's manifest.json."""
+    return f"batches/{batch_id}/{job_id}.{ext.lstrip('.')}"

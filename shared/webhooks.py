@@ -198,6 +198,7 @@ def job_event(session: Session, job_id: str) -> None:
         "status": job.state,
         "batch_id": job.batch_id,
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "result_url": f"/v1/jobs/{job.id}/result" if job.state == "succeeded" else None,
     }
     if job.batch_id is None:  # a batch's items speak through its batch.* event (and its output file)
         record(session, job.account_id, f"job.{job.state}", data, job.webhook_url)
@@ -207,5 +208,11 @@ def job_event(session: Session, job_id: str) -> None:
         record(session, job.account_id, voice_event, {"id": voice_id, "object": "voice", "job_id": job.id})
 
 
-def body_of(delivery: WebhookDelivery) -> str:
-    return json.dumps({"id": delivery.id, **delivery.payload}, separators=(",", ":"))
+def body_of(delivery: WebhookDelivery, base_url: str = "") -> str:
+    """The JSON sent: the delivery id, the event type, its time and data (a `result_url` made absolute)."""
+    payload = dict(delivery.payload)
+    data = dict(payload.get("data") or {})
+    if isinstance(data.get("result_url"), str) and data["result_url"].startswith("/"):
+        data["result_url"] = base_url.rstrip("/") + data["result_url"]
+    payload["data"] = data
+    return json.dumps({"id": delivery.id, **payload}, separators=(",", ":"))

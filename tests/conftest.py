@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from shared.config import Settings, get_settings
 from tests.accounts import key_with_credits
@@ -125,6 +126,13 @@ def platform_env(session_dir: Path, model_dir: Path, redis_url: str, s3: S3Serve
         "LIMITS__MAX_UPLOAD_BYTES": str(8 * 1024 * 1024),
         "ADMIN_TOKEN": "test-admin-token-0123456789",
         "METRICS_TOKEN": "test-metrics-token-0123456789",
+        # webhooks: signing secrets encrypted with this key; the tests' receivers listen on 127.0.0.1 over http
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+        "WEBHOOKS__ALLOW_HTTP": "true",
+        "WEBHOOKS__ALLOWLIST": '["127.0.0.1"]',
+        "WEBHOOKS__RETRY_SCHEDULE_SECONDS": "[0.5, 0.5, 0.5, 0.5, 0.5]",
+        "WEBHOOKS__POLL_SECONDS": "0.2",
+        "BATCHES__TICK_SECONDS": "0.3",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -14,6 +14,7 @@ from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
 from api.requests import speech_job
 from api.streaming import SSE_HEADERS, JobStreamTimeout, relay, sse_events, subscribe_and_enqueue
+from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
 from shared.db.models import Job
@@ -56,9 +57,16 @@ async def create_speech(
     state: StateDep,
 ) -> Response:
     spec, request_ = await speech_job(state, session, account, body)
+    webhook_url = await checked_webhook_url(state, session, account, body.webhook_url)
     is_async = wants_async(request, body.async_) and not body.stream
     job = await create_job(
-        session, account, kind="tts", spec=spec, request=request_, latency="batch" if is_async else "interactive"
+        session,
+        account,
+        kind="tts",
+        spec=spec,
+        request=request_,
+        latency="batch" if is_async else "interactive",
+        webhook_url=webhook_url,
     )
     fmt = OUTPUT_FORMATS[body.format]
     if body.stream:

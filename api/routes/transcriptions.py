@@ -14,6 +14,7 @@ from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_fail
 from api.errors import APIError, InvalidRequest
 from api.requests import file_source, transcription_job, upload_source
 from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
+from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.config import Settings
 from shared.db.models import Job
@@ -87,6 +88,7 @@ async def create_transcription(
     ] = None,
 ) -> Response | TranscriptionBody:
     job_id = new_job_id()
+    webhook_url = await checked_webhook_url(state, session, account, form.webhook_url)
     if (file is None) == (form.file_id is None):
         raise InvalidRequest(
             "Send the audio as `file`, or the id of an uploaded file as `file_id` (one of them).", param="file"
@@ -115,6 +117,7 @@ async def create_transcription(
         latency="batch" if is_async else "interactive",
         job_id=job_id,
         input_key=key if source.uploaded else None,
+        webhook_url=webhook_url,
     )
     budget = sync_budget(settings, source.duration)
     if form.stream:

@@ -14,13 +14,13 @@ from api.errors import APIError, VoiceNotFound
 from api.pages import page
 from api.requests import clone_job, file_source, upload_source
 from api.voices import preset_voices
+from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
 from shared.jobkinds.clone import CloneCreate, CloneResult
 from shared.schemas import ErrorResponse, VoiceDeleted, VoiceList, VoicePublic
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"])
-
 
 
 def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
@@ -76,6 +76,7 @@ async def clone_voice(
     files: Annotated[list[UploadFile] | None, File(description="Several samples of the same speaker.")] = None,
 ) -> VoicePublic:
     job_id = new_job_id()
+    webhook_url = await checked_webhook_url(state, session, account, form.webhook_url)
     sources = [await file_source(session, account, file_id) for file_id in form.file_id or []]
     uploads = [u for u in ([file] if file else []) + list(files or [])]
     try:
@@ -109,6 +110,7 @@ async def clone_voice(
         job_id=job_id,
         request=clone_request,
         input_key=clone_request.input_keys[0] if clone_request.input_keys else None,
+        webhook_url=webhook_url,
     )
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request

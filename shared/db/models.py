@@ -203,13 +203,18 @@ class IdempotencyKey(Base):
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+def new_file_id() -> str:
+    """`file-...` (OpenAI's shape for file ids); set it before the row is flushed when the id names an object."""
+    return "file-" + secrets.token_hex(12)
+
+
 class StoredFile(Base):
     """An uploaded file (`file-...`): batch input, audio to transcribe or clone from, or a batch's output."""
 
     __tablename__ = "files"
     __table_args__ = (Index("ix_files_account_created", "account_id", "created_at"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: "file-" + secrets.token_hex(12))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_file_id())
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(32))  # batch | audio | batch_output
     filename: Mapped[str] = mapped_column(String(255), default="")  # shown back; never part of the object key
@@ -244,8 +249,9 @@ class Batch(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     broker: Mapped[str | None] = mapped_column(String(64), default=None)
     errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # validation errors (the first ones)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)  # lines, valid or not
+    invalid: Mapped[int] = mapped_column(Integer, default=0)  # lines refused by validation (never items)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # what finalizing ends in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(default=utcnow)
     in_progress_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -26,6 +26,9 @@ class CloneCreate(BaseModel):
     file_id: list[str] | None = Field(
         default=None, description="Uploaded files (purpose `audio`) to clone from, instead of or besides uploads."
     )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send `job.*` and `voice.*` events here (signed)."
+    )
 
 
 class CloneJob(BaseModel):

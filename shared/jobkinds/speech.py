@@ -61,6 +61,9 @@ class SpeechCreate(SpeechOptions, _SpeechTarget):
         alias="async",
         description="Return 202 with the job at once instead of waiting for the audio.",
     )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
+    )
 
 
 class SpeechJob(SpeechOptions):
@@ -80,6 +83,7 @@ class SpeechResult(BaseModel):
     sample_rate: int
     format: AudioFormat
     bytes: int
+    sha256: str | None = Field(default=None, description="Of the audio file.")
     characters: int = Field(description="Characters spoken (what is billed).")
     processing_seconds: float | None = None
 

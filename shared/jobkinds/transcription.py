@@ -47,6 +47,9 @@ class TranscriptionCreate(TranscriptionOptions):
     file_id: str | None = Field(
         default=None, max_length=64, description="An uploaded file (purpose `audio`) to transcribe instead of `file`."
     )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
+    )
 
     @property
     def words(self) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import numpy as np
 
 from shared import audio
 from shared.jobkinds.speech import SpeechJob, SpeechResult
-from shared.storage import output_key
+from shared.storage import batch_output_key, output_key
 from workers.engines.base import SynthesisOptions
 from workers.runner import JobContext, Outcome
 from workers.synthesis import synthesize_pieces
@@ -50,13 +51,16 @@ def synthesize(job: JobContext) -> Outcome:
     samples = np.concatenate(produced) if produced else np.zeros(0, dtype=np.float32)
     # a streamed wav carries an open-ended header; the stored file gets a complete one
     data = b"".join(streamed) if req.stream and req.format != "wav" else audio.encode(samples, rate, req.format)
-    key = output_key(job.account_id, job.id, fmt.extension)
+    # a batch's audio lands under its batch's prefix, beside its manifest
+    key = batch_output_key(job.job.batch_id, job.id, fmt.extension) if job.job.batch_id else None
+    key = key or output_key(job.account_id, job.id, fmt.extension)
     job.worker.store.put_bytes(key, data, fmt.content_type)
     result = SpeechResult(
         duration=round(samples.size / rate, 3),
         sample_rate=fmt.sample_rate or rate,
         format=req.format,
         bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         characters=len(req.input),
     )
     return Outcome(result=result, output_key=key, content_type=fmt.content_type)

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-01 13:28:29.098694
+Create Date: 2026-12-01 13:28:29
 """
 from alembic import op
 import sqlalchemy as sa
@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('errors', sa.JSON(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('invalid', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('in_progress_at', sa.DateTime(timezone=True), nullable=True),
