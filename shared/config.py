@@ -220,6 +220,16 @@ class Settings(BaseSettings):
                 raise ValueError("ADMIN_TOKEN must be set to a real secret (16+ characters) in production")
             if self.redis_url is None:
                 raise ValueError("REDIS_URL must be set in production")
+        if self.secrets_key is not None and self.secrets_key.get_secret_value():
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(self.secrets_key.get_secret_value().encode())
+            except ValueError as exc:
+                raise ValueError(
+                    "SECRETS_KEY must be a Fernet key (urlsafe base64 of 32 bytes); make one with: python -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                ) from exc
         return self
 
     # Derived locations -------------------------------------------------------------------------

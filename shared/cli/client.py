@@ -93,6 +93,9 @@ def register(app: typer.Typer) -> None:
     app.command(rich_help_panel=panel)(clone)
     app.add_typer(jobs_app, name="jobs", rich_help_panel=panel)
     app.add_typer(voices_app, name="voices", rich_help_panel=panel)
+    from shared.cli.batch import batch_app
+
+    app.add_typer(batch_app, name="batch", rich_help_panel=panel)
 
 
 def _fail(message: str) -> typer.Exit:

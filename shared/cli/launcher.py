@@ -287,6 +287,19 @@ def _persisted_secret(settings: Settings, name: str) -> str:
     return value
 
 
+def persisted_fernet_key(settings: Settings) -> str:
+    """The local mode's SECRETS_KEY: made once, kept in the data dir (0600)."""
+    from cryptography.fernet import Fernet
+
+    path = settings.resolved_data_dir / "secrets-key"
+    if path.is_file():
+        return path.read_text().strip()
+    value = Fernet.generate_key().decode()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
 def wait_ready(launcher: Launcher, url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -374,6 +387,10 @@ def run(settings: Settings, *, flower: bool = True) -> int:
             if settings.metrics_token
             else _persisted_secret(settings, "metrics-token")
         )
+        # webhook signing secrets are stored encrypted with this key (kept in the data dir, 0600)
+        secrets_key = (
+            settings.secrets_key.get_secret_value() if settings.secrets_key else persisted_fernet_key(settings)
+        )
         # secrets reach the children through their environment, never their command lines (visible in `ps`)
         env = dict(os.environ)
         env.update(
@@ -387,6 +404,7 @@ def run(settings: Settings, *, flower: bool = True) -> int:
                 "PORT": str(settings.port),
                 "WORKER_MODELS": ",".join(installed),
                 "METRICS_TOKEN": metrics_token,
+                "SECRETS_KEY": secrets_key,
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -185,3 +185,35 @@ def test_install_hints_keep_their_extras(s2s: S2S, tmp_path: Path) -> None:
     done = s2s("models", "install", "fish-speech-v1.5", env={"MODEL_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "pip install -e '.[fish-speech]'" in done.stderr.decode().replace("\n", "")
+
+
+def test_batch_from_a_text_file_and_from_a_folder_of_audio(s2s: S2S, testdata: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "lines.txt"
+    lines.write_text("First line to speak.\n\nSecond line to speak.\n")
+    out = tmp_path / "speech"
+    done = s2s("batch", "submit", str(lines), "--format", "wav", "--wait", "-o", str(out))
+    assert done.returncode == 0, done.stderr.decode()
+    batch_id = done.stdout.decode().strip().splitlines()[0]
+    assert batch_id.startswith("batch_") and "2 completed, 0 failed of 2" in done.stderr.decode()
+    assert sorted(p.name for p in out.glob("*.wav")) == ["line-1.wav", "line-3.wav"]
+    assert all(probe_bytes(p.read_bytes()).duration > 0.5 for p in out.glob("*.wav"))
+
+    status = json.loads(s2s("batch", "status", batch_id).stdout)
+    assert status["status"] == "completed" and status["request_counts"]["total"] == 2
+    assert batch_id in s2s("batch", "list").stdout.decode()
+
+    folder = tmp_path / "audio"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "nested" / "jfk.flac").write_bytes((testdata / "jfk.flac").read_bytes())
+    (folder / "notes.txt").write_text("not audio")
+    done = s2s("batch", "submit", str(folder), "--model", "whisper-tiny.en")
+    assert done.returncode == 0, done.stderr.decode()
+    stt_id = done.stdout.decode().strip()
+    waited = s2s("batch", "wait", stt_id, "-o", str(tmp_path / "stt"))
+    assert waited.returncode == 0, waited.stderr.decode()
+    output = [json.loads(x) for x in (tmp_path / "stt" / "output.jsonl").read_text().splitlines()]
+    assert [o["custom_id"] for o in output] == ["nested/jfk.flac"]
+    assert wer(output[0]["response"]["body"]["text"], (testdata / "jfk.txt").read_text()) < 0.2
+
+    canceled = s2s("batch", "cancel", "batch_nope")
+    assert canceled.returncode == 1 and "does not exist" in canceled.stderr.decode()

@@ -16,6 +16,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchTimeoutError,
     ConflictError,
     FileTooLargeError,
     InsufficientCreditsError,
@@ -31,11 +32,25 @@ from ._exceptions import (
     RateLimitError,
     SpeechToSpeechAIError,
     VoiceNotFoundError,
+    WebhookVerificationError,
 )
 from ._files import FileTypes
 from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
 from ._version import __version__
-from .types import Job, JobList, Model, ModelList, Transcription, Voice, VoiceDeleted, VoiceList
+from .types import (
+    Batch,
+    BatchItem,
+    FileObject,
+    Job,
+    JobList,
+    Model,
+    ModelList,
+    Transcription,
+    Voice,
+    VoiceDeleted,
+    VoiceList,
+    WebhookEvent,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -50,8 +65,12 @@ __all__ = [
     "AudioResponse",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchItem",
+    "BatchTimeoutError",
     "Client",
     "ConflictError",
+    "FileObject",
     "FileTooLargeError",
     "FileTypes",
     "InsufficientCreditsError",
@@ -76,5 +95,7 @@ __all__ = [
     "VoiceDeleted",
     "VoiceList",
     "VoiceNotFoundError",
+    "WebhookEvent",
+    "WebhookVerificationError",
     "__version__",
 ]

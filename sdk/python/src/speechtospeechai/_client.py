@@ -8,7 +8,22 @@ from functools import cached_property
 import httpx
 
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient, Timeout
-from .resources import AsyncAudio, AsyncJobs, AsyncModels, AsyncVoices, Audio, Jobs, Models, Voices
+from .resources import (
+    AsyncAudio,
+    AsyncBatches,
+    AsyncFiles,
+    AsyncJobs,
+    AsyncModels,
+    AsyncVoices,
+    AsyncWebhooks,
+    Audio,
+    Batches,
+    Files,
+    Jobs,
+    Models,
+    Voices,
+    Webhooks,
+)
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -60,6 +75,21 @@ class Client(SyncAPIClient):
         """`/v1/models`: the models the server knows and whether they are installed."""
         return Models(self)
 
+    @cached_property
+    def files(self) -> Files:
+        """`/v1/files`: batch inputs, audio to use by `file_id`, batch outputs."""
+        return Files(self)
+
+    @cached_property
+    def batches(self) -> Batches:
+        """`/v1/batches`: many requests as one batch; `wait`, `items`, `download`."""
+        return Batches(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Verify deliveries (`unwrap`, `verify`) and manage `endpoints`."""
+        return Webhooks(self)
+
 
 class AsyncClient(AsyncAPIClient):
     """The async twin of `Client` (same configuration, same tree; every call is awaited)."""
@@ -98,3 +128,15 @@ class AsyncClient(AsyncAPIClient):
     @cached_property
     def models(self) -> AsyncModels:
         return AsyncModels(self)
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        return AsyncFiles(self)
+
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        return AsyncBatches(self)
+
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        return AsyncWebhooks(self)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from .types import Job
+    from .types import Batch, Job
 
 __all__ = [
     "APIConnectionError",
@@ -21,6 +21,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchTimeoutError",
     "ConflictError",
     "FileTooLargeError",
     "InsufficientCreditsError",
@@ -34,6 +35,7 @@ __all__ = [
     "RateLimitError",
     "SpeechToSpeechAIError",
     "VoiceNotFoundError",
+    "WebhookVerificationError",
     "make_status_error",
 ]
 
@@ -203,6 +205,23 @@ class JobTimeoutError(SpeechToSpeechAIError, TimeoutError):
         super().__init__(
             f"Job {job.id} is still {job.status} after {timeout:g}s (progress {job.progress:.0%}); "
             f"call jobs.wait('{job.id}') again or jobs.cancel('{job.id}')."
+        )
+
+
+class WebhookVerificationError(SpeechToSpeechAIError):
+    """A webhook whose signature, timestamp or headers do not verify: answer it 400 and do not act on it."""
+
+
+class BatchTimeoutError(SpeechToSpeechAIError, TimeoutError):
+    """`batches.wait` gave up before the batch ended; the batch keeps running on the server."""
+
+    def __init__(self, batch: Batch, timeout: float) -> None:
+        self.batch = batch
+        self.timeout = timeout
+        counts = batch.request_counts
+        super().__init__(
+            f"Batch {batch.id} is still {batch.status} after {timeout:g}s ({counts.completed + counts.failed} of "
+            f"{counts.total} done); call batches.wait('{batch.id}') again or batches.cancel('{batch.id}')."
         )
 
 

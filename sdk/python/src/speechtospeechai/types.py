@@ -9,8 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AudioFormat",
+    "Batch",
+    "BatchEndpoint",
+    "BatchErrors",
+    "BatchItem",
+    "BatchItemList",
+    "BatchItemStatus",
+    "BatchLineError",
+    "BatchList",
+    "BatchRequestCounts",
+    "BatchStatus",
     "ChannelMode",
     "Emotion",
+    "FileDeleted",
+    "FileList",
+    "FileObject",
+    "FilePurpose",
     "Job",
     "JobError",
     "JobKind",
@@ -29,6 +43,11 @@ __all__ = [
     "VoiceDeleted",
     "VoiceList",
     "VoicePreset",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEndpoint",
+    "WebhookEndpointList",
+    "WebhookEvent",
     "Word",
 ]
 
@@ -206,3 +225,170 @@ class Model(_Object):
 class ModelList(_Object):
     object: Literal["list"] = "list"
     data: list[Model]
+
+
+# --- files, batches, webhooks -----------------------------------------------------------------------------
+FilePurpose = Literal["batch", "audio", "batch_output"]
+BatchEndpoint = Literal["/v1/audio/speech", "/v1/audio/transcriptions", "/v1/voices/clone"]
+BatchStatus = Literal[
+    "validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled"
+]
+BatchItemStatus = Literal["pending", "queued", "running", "succeeded", "failed", "canceled", "expired"]
+BATCH_TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+class FileObject(_Object):
+    """An uploaded file (`file-...`): batch input (JSONL), audio to use by `file_id`, or a batch's output."""
+
+    id: str
+    object: Literal["file"] = "file"
+    bytes: int
+    created_at: int = Field(description="Unix seconds (OpenAI's shape).")
+    filename: str
+    purpose: str
+    expires_at: int | None = None
+    audio_seconds: float | None = None
+
+
+class FileList(_Object):
+    object: Literal["list"] = "list"
+    data: list[FileObject]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+class FileDeleted(_Object):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool
+
+
+class BatchLineError(_Object):
+    code: str
+    line: int | None = None
+    message: str
+    param: str | None = None
+
+
+class BatchErrors(_Object):
+    object: Literal["list"] = "list"
+    data: list[BatchLineError] = Field(default_factory=list)
+
+
+class BatchRequestCounts(_Object):
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    canceled: int = 0
+    queued: int = 0
+    running: int = 0
+
+
+class Batch(_Object):
+    """A batch of requests to one endpoint (`batch_...`); its items are ordinary jobs."""
+
+    id: str
+    object: Literal["batch"] = "batch"
+    endpoint: str
+    status: BatchStatus
+    errors: BatchErrors | None = None
+    input_file_id: str | None = None
+    completion_window: str
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    created_at: int
+    in_progress_at: int | None = None
+    expires_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    request_counts: BatchRequestCounts = Field(default_factory=BatchRequestCounts)
+    metadata: dict[str, str] | None = None
+    max_concurrency: int | None = None
+    manifest_key: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the batch ended (completed, failed, expired or cancelled)."""
+        return self.status in BATCH_TERMINAL_STATUSES
+
+
+class BatchList(_Object):
+    object: Literal["list"] = "list"
+    data: list[Batch]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+class BatchItem(_Object):
+    """One request of a batch: its line, its job and how it ended."""
+
+    id: str
+    object: Literal["batch.item"] = "batch.item"
+    custom_id: str
+    line: int
+    status: BatchItemStatus
+    job_id: str | None = None
+    error: JobError | None = None
+    result_url: str | None = None
+
+
+class BatchItemList(_Object):
+    object: Literal["list"] = "list"
+    data: list[BatchItem]
+    has_more: bool = False
+    last_id: str | None = None
+
+
+class WebhookEndpoint(_Object):
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    url: str
+    events: list[str] = Field(default_factory=list)
+    description: str = ""
+    enabled: bool = True
+    disabled_reason: str | None = None
+    default_for_requests: bool = False
+    created_at: datetime | None = None
+    secret: str | None = Field(default=None, description="Only in the create and rotate_secret responses.")
+
+
+class WebhookEndpointList(_Object):
+    object: Literal["list"] = "list"
+    data: list[WebhookEndpoint]
+
+
+class WebhookDelivery(_Object):
+    id: str = Field(description="`msg_...`: the `webhook-id` header of every attempt.")
+    object: Literal["webhook_delivery"] = "webhook_delivery"
+    endpoint_id: str | None = None
+    url: str
+    event_type: str
+    status: Literal["pending", "sending", "succeeded", "failed"]
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class WebhookDeliveryList(_Object):
+    object: Literal["list"] = "list"
+    data: list[WebhookDelivery]
+    has_more: bool = False
+    last_id: str | None = None
+
+
+class WebhookEvent(_Object):
+    """A verified webhook: `type` (e.g. `batch.completed`), `timestamp` and thin `data` (ids, status, URLs)."""
+
+    id: str
+    type: str
+    timestamp: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
