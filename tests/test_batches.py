@@ -247,7 +247,9 @@ async def test_batch_of_200_with_invalid_lines_completes_and_is_charged_what_ran
     assert len(succeeded["data"]) == valid and all(i["result_url"] for i in succeeded["data"])
 
     # the batch.completed event: retried past the two failures, the same webhook-id on every attempt
-    got = await receiver.wait(lambda rs: any(r.answered == 200 and r.path == "/batch200" for r in rs), what="batch event")
+    got = await receiver.wait(
+        lambda rs: any(r.answered == 200 and r.path == "/batch200" for r in rs), what="batch event"
+    )
     attempts = [r for r in got if r.path == "/batch200"]
     assert [r.answered for r in attempts] == [500, 503, 200] and all(r.verified for r in attempts)
     assert len({r.headers["webhook-id"] for r in attempts}) == 1
