@@ -51,6 +51,7 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.tts
 	$(BIN)/python -m bench.stt
+	$(BIN)/python -m bench.batch
 
 models: $(BIN)/.installed-run
 	$(BIN)/s2s models install bundled

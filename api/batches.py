@@ -5,14 +5,14 @@ line with the same request builders as the synchronous routes (api/requests.py):
 `batch_items` row holding its job kind's contract, an invalid one an entry of the batch's errors. A batch whose
 every line is invalid fails at once, with no charge.
 
-Every API process runs `BatchRunner.tick` every BATCHES__TICK_SECONDS. It dispatches pending items up to each
-batch's `max_concurrency`: the item's compare-and-set (pending -> dispatched), its job's insert and the job's credit
-reservation are one transaction, so an item becomes exactly one job whatever process dispatches it, and a batch
-never holds more than its running items' credits. A balance that runs dry fails the remaining items
-`insufficient_credits` (listed, refunded: nothing was reserved). Items go to each model's batch queue. When nothing
-is pending or running, the batch is finalized: an output file (one line per succeeded item), an error file (the
-rest, invalid lines included), a manifest.json under the batch's prefix for audio, and its `batch.*` event. Past
-its completion window, pending items expire and running ones are canceled (refunded).
+Every API process runs `BatchRunner.tick` every BATCHES__TICK_SECONDS and right after any job ends. It dispatches
+pending items up to each batch's `max_concurrency`: the item's compare-and-set (pending -> dispatched), its job's
+insert and the job's credit reservation are one transaction, so an item becomes exactly one job whatever process
+dispatches it, and a batch never holds more than its running items' credits. A balance that runs dry fails the
+remaining items `insufficient_credits` (listed, refunded: nothing was reserved). Items go to each model's batch
+queue. When nothing is pending or running, the batch is finalized: an output file (one line per succeeded item),
+an error file (the rest, invalid lines included), a manifest.json under the batch's prefix for audio, and its
+`batch.*` event. Past its completion window, pending items expire and running ones are canceled (refunded).
 
 SQL is the truth throughout: a restart of any process resumes where the rows say; a job sent but lost by Redis is
 sent again by the reconciler (api/housekeeping.py).
@@ -20,6 +20,7 @@ sent again by the reconciler (api/housekeeping.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -56,6 +57,7 @@ ENDPOINT_KINDS = {"/v1/audio/speech": "tts", "/v1/audio/transcriptions": "stt", 
 INSERT_CHUNK = 500
 MAX_STORED_ERRORS = 1000
 ACTIVE = (jobs.QUEUED, jobs.RUNNING)
+COALESCE_SECONDS = 0.02
 
 
 def window(text: str) -> timedelta:
@@ -144,7 +146,11 @@ async def validate(
     result = Validation()
     seen: set[str] = set()
     pending: list[BatchItem] = []
+    limit = state.settings.batches.max_lines
     async for number, line, problem in lines:
+        if result.items + result.invalid >= limit:  # stop reading: the caller refuses the batch
+            result.invalid += 1
+            break
         try:
             if problem is not None or line is None:
                 raise APIError(problem or "The line is not a JSON object.", param=None)
@@ -237,6 +243,20 @@ async def item_counts(session: AsyncSession, batch_id: str) -> dict[str, int]:
 class BatchRunner:
     def __init__(self, state: AppState) -> None:
         self.state = state
+
+    async def run(self) -> None:
+        """`tick` every BATCHES__TICK_SECONDS, and soon after any job ends (its batch's next item starts then, not
+        at the next tick); bursts of endings are coalesced."""
+        ended = self.state.waiter.job_ended
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), timeout=self.state.settings.batches.tick_seconds)
+                await asyncio.sleep(COALESCE_SECONDS)
+            ended.clear()
+            try:
+                await self.tick()
+            except Exception:
+                log.warning("batch runner pass failed", exc_info=True)
 
     async def tick(self) -> None:
         async with self.state.sessions() as session:

@@ -187,7 +187,7 @@ async def run(state: AppState) -> None:
     reconciler, runner, deliverer = Reconciler(state), BatchRunner(state), Deliverer(state)
     loops = [
         every(settings.reconcile_interval_seconds, "reconciler", reconciler.sweep),
-        every(settings.batches.tick_seconds, "batch runner", runner.tick),
+        runner.run(),
         every(settings.webhooks.poll_seconds, "webhook deliverer", deliverer.tick),
         every(INPUT_SWEEP_SECONDS, "upload sweep", lambda: sweep_inputs(state)),
         every(INPUT_SWEEP_SECONDS, "file expiry", lambda: sweep_files(state)),

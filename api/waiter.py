@@ -30,6 +30,7 @@ class JobWaiter:
         self._watchers: dict[str, set[asyncio.Future[dict[str, Any]]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self.job_ended = asyncio.Event()  # set on every terminal event: the batch runner dispatches the next items
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="job-event-listener")
@@ -55,6 +56,7 @@ class JobWaiter:
                         continue
                     event = decode_event(message["data"])
                     if event and event.get("state") in TERMINAL:
+                        self.job_ended.set()
                         for fut in list(self._watchers.get(event["job_id"], ())):
                             if not fut.done():
                                 fut.set_result(event)

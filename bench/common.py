@@ -30,7 +30,7 @@ class Platform:
 
 
 @contextlib.contextmanager
-def running_platform(models: str = "piper,whisper-base") -> Iterator[Platform]:
+def running_platform(models: str = "piper,whisper-base", worker_concurrency: int = 1) -> Iterator[Platform]:
     """Redis + one Celery worker + the API as real processes, SQLite and the local store in a temp dir."""
     from shared.accounts import create_key, get_or_create_account
     from shared.config import get_settings
@@ -56,7 +56,7 @@ def running_platform(models: str = "piper,whisper-base") -> Iterator[Platform]:
             upgrade(url)
             with session_scope(url) as session:
                 key = create_key(session, get_or_create_account(session, "bench", initial_credits=to_micros(1_000_000)))
-            worker = start_worker(env, models, root / "logs")
+            worker = start_worker(env, models, root / "logs", concurrency=worker_concurrency)
             api, base = start_api(env, root / "logs")
             try:
                 yield Platform(base, key, model_dir, env)

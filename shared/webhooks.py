@@ -140,25 +140,31 @@ def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, host: str, 
 
 def check_url(url: str, cfg: WebhookSettings, *, resolve: bool = True) -> list[str]:
     """Refuse (UnsafeURL) what the guard does not allow; returns the addresses the host resolved to."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+        if host:
+            host.encode("idna")
+    except (ValueError, UnicodeError) as exc:
+        raise UnsafeURL(f"'{url[:200]}' is not a valid URL ({exc}).") from exc
+    if parts.scheme not in ("https", "http") or not host:
         raise UnsafeURL(f"'{url[:200]}' is not an http(s) URL.")
-    if parts.scheme == "http" and not cfg.allow_http and parts.hostname not in cfg.allowlist:
+    if parts.scheme == "http" and not cfg.allow_http and host not in cfg.allowlist:
         raise UnsafeURL("Webhook URLs must use https (set WEBHOOKS__ALLOW_HTTP=true to allow plain http).")
     if parts.username or parts.password:
         raise UnsafeURL("Webhook URLs may not carry credentials; verify the signature instead.")
     if not resolve:
         return []
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as exc:
-        raise UnsafeURL(f"The webhook host '{parts.hostname}' does not resolve ({exc}).") from exc
+        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise UnsafeURL(f"The webhook host '{host[:200]}' does not resolve ({exc}).") from exc
     addresses = sorted({str(info[4][0]) for info in infos})
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
-        if not _allowed(address, parts.hostname, cfg):
+        if not _allowed(address, host, cfg):
             raise UnsafeURL(
-                f"The webhook host '{parts.hostname}' resolves to {address}, a private, loopback, link-local or "
+                f"The webhook host '{host}' resolves to {address}, a private, loopback, link-local or "
                 "reserved address; name it in WEBHOOKS__ALLOWLIST to allow it."
             )
     return addresses

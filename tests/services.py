@@ -156,10 +156,10 @@ def settings_env(values: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_worker(env: dict[str, str], models: str, log_dir: Path, name: str = "worker") -> Proc:
+def start_worker(env: dict[str, str], models: str, log_dir: Path, name: str = "worker", concurrency: int = 1) -> Proc:
     proc = spawn(
         name,
-        [sys.executable, "-m", "shared.cli.main", "worker", "--models", models, "--concurrency", "1"],
+        [sys.executable, "-m", "shared.cli.main", "worker", "--models", models, "--concurrency", str(concurrency)],
         log_dir,
         settings_env(env),
     )

@@ -135,7 +135,8 @@ async def create_batch(
     total = result.items + result.invalid
     if total > settings.batches.max_lines:
         raise InvalidRequest(
-            f"A batch holds at most {settings.batches.max_lines} requests; this one has {total}.", param="input_file_id"
+            f"A batch holds at most {settings.batches.max_lines} requests; this one has more: split it.",
+            param="input_file_id",
         )
     if total == 0:
         raise InvalidRequest("The batch has no requests.", param="input_file_id")
@@ -264,7 +265,8 @@ async def list_items(
     batch = await own_batch(session, account, batch_id)
     stmt = select(BatchItem, Job).outerjoin(Job, Job.id == BatchItem.job_id).where(BatchItem.batch_id == batch.id)
     if after is not None:
-        if not after.startswith("batch_req_") or not after.removeprefix("batch_req_").isdigit():
+        number = after.removeprefix("batch_req_")
+        if not after.startswith("batch_req_") or not (number.isascii() and number.isdigit() and len(number) <= 18):
             raise InvalidRequest("'after' must be an item id (batch_req_...).", param="after")
         stmt = stmt.where(BatchItem.id > int(after.removeprefix("batch_req_")))
     if status in ("pending", "failed", "canceled", "expired"):

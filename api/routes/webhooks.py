@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AccountDep, SessionDep, StateDep
@@ -66,6 +66,14 @@ def delivery_public(row: WebhookDelivery) -> WebhookDeliveryPublic:
         created_at=row.created_at,
         delivered_at=row.delivered_at,
     )
+
+
+async def _deliveries_page(
+    session: AsyncSession, stmt: Select[Any], limit: int, after: str | None
+) -> WebhookDeliveryList:
+    rows, has_more = await page(session, stmt, WebhookDelivery, limit=limit, after=after)
+    data = [delivery_public(r) for r in rows]
+    return WebhookDeliveryList(data=data, has_more=has_more, last_id=data[-1].id if data else None)
 
 
 async def own_endpoint(session: AsyncSession, account: Account, endpoint_id: str) -> WebhookEndpoint:
@@ -259,9 +267,7 @@ async def list_deliveries(
 ) -> WebhookDeliveryList:
     row = await own_endpoint(session, account, endpoint_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == row.id)
-    rows, has_more = await page(session, stmt, WebhookDelivery, limit=limit, after=after)
-    data = [delivery_public(r) for r in rows]
-    return WebhookDeliveryList(data=data, has_more=has_more, last_id=data[-1].id if data else None)
+    return await _deliveries_page(session, stmt, limit, after)
 
 
 @router.get(
@@ -277,9 +283,7 @@ async def list_all_deliveries(
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> WebhookDeliveryList:
     stmt = select(WebhookDelivery).where(WebhookDelivery.account_id == account.id)
-    rows, has_more = await page(session, stmt, WebhookDelivery, limit=limit, after=after)
-    data = [delivery_public(r) for r in rows]
-    return WebhookDeliveryList(data=data, has_more=has_more, last_id=data[-1].id if data else None)
+    return await _deliveries_page(session, stmt, limit, after)
 
 
 @router.post(
