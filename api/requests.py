@@ -98,9 +98,8 @@ async def transcription_job(
     )
 
 
-async def clone_job(
-    state: AppState, form: CloneCreate, samples: list[AudioSource], voice_id: str, *, live: bool = True
-) -> tuple[ModelSpec, CloneJob]:
+async def clone_model(state: AppState, form: CloneCreate, *, live: bool = True) -> ModelSpec:
+    """The model that clones for this request (named, or the default), checked before any sample is read."""
     named = MODELS.get(form.model) if form.model else None
     if named is not None and named.kind == "tts" and not named.can_clone:  # the capability decides, first
         cloners = ", ".join(m.id for m in MODELS.values() if m.can_clone)
@@ -108,6 +107,13 @@ async def clone_job(
     spec = await require_model(state, form.model or await default_clone_model(state), "tts", live=live)
     if not spec.can_clone:
         raise InvalidRequest(f"Model '{spec.id}' cannot clone voices.", param="model")
+    return spec
+
+
+async def clone_job(
+    state: AppState, form: CloneCreate, samples: list[AudioSource], voice_id: str, *, live: bool = True
+) -> tuple[ModelSpec, CloneJob]:
+    spec = await clone_model(state, form, live=live)
     language = check_language(spec, form.language)
     if not samples:
         raise InvalidRequest("Send the voice sample as `file` (or several as `files`, or `file_id`).", param="file")

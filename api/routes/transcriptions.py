@@ -14,6 +14,7 @@ from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_fail
 from api.errors import APIError, InvalidRequest
 from api.requests import file_source, transcription_job, upload_source
 from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
+from api.validation import require_model
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.config import Settings
@@ -93,6 +94,7 @@ async def create_transcription(
         raise InvalidRequest(
             "Send the audio as `file`, or the id of an uploaded file as `file_id` (one of them).", param="file"
         )
+    await require_model(state, form.model, "stt")  # the model is checked before the upload is read and stored
     if form.file_id is not None:
         source = await file_source(session, account, form.file_id)
     else:

@@ -12,7 +12,7 @@ from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import APIError, VoiceNotFound
 from api.pages import page
-from api.requests import clone_job, file_source, upload_source
+from api.requests import clone_job, clone_model, file_source, upload_source
 from api.voices import preset_voices
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
@@ -77,6 +77,7 @@ async def clone_voice(
 ) -> VoicePublic:
     job_id = new_job_id()
     webhook_url = await checked_webhook_url(state, session, account, form.webhook_url)
+    await clone_model(state, form)  # the model is checked before any sample is read and stored
     sources = [await file_source(session, account, file_id) for file_id in form.file_id or []]
     uploads = [u for u in ([file] if file else []) + list(files or [])]
     try:
