@@ -23,7 +23,8 @@ from pathlib import Path
 
 from tests.services import Proc, spawn
 
-PREFIX = "s2sc"  # namespaces are named s2sc<pid>-<host>; links s2sc<pid>b (bridge) and s2sc<pid>v<n>
+PREFIX = "s2sc"  # namespaces are named s2sc<pid><letter>-<host>; links s2sc<pid><letter>b (bridge), ...v<n>, ...w<n>
+_made = 0  # clusters made by this process: the letter
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -52,20 +53,28 @@ def _pids_in(ns: str) -> list[int]:
     return [int(p) for p in out if p.isdigit()]
 
 
+def _owner(name: str) -> str | None:
+    """The PID of the process that made a namespace or link of ours (None: not ours)."""
+    if not name.startswith(PREFIX):
+        return None
+    digits = name[len(PREFIX) :]
+    owner = digits[: len(digits) - len(digits.lstrip("0123456789"))]
+    return owner or None
+
+
 def remove_stale() -> None:
     """Namespaces and bridges of earlier runs whose process is gone (a run killed before it could clean up)."""
     for line in _ip("netns", "list", check=False).stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        owner = name[len(PREFIX) :].split("-", 1)[0]
-        if name.startswith(PREFIX) and owner.isdigit() and not Path(f"/proc/{owner}").exists():
+        owner = _owner(name)
+        if owner and not Path(f"/proc/{owner}").exists():
             for pid in _pids_in(name):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             _ip("netns", "del", name, check=False)
     for line in _ip("-o", "link", "show", "type", "bridge", check=False).stdout.splitlines():
-        name = line.split(":")[1].strip().split("@")[0]
-        owner = name[len(PREFIX) : -1]
-        if name.startswith(PREFIX) and owner.isdigit() and not Path(f"/proc/{owner}").exists():
+        owner = _owner(line.split(":")[1].strip().split("@")[0])
+        if owner and not Path(f"/proc/{owner}").exists():
             _ip("link", "del", name, check=False)
 
 
@@ -107,11 +116,13 @@ class NetCluster:
     """A bridge on the machine and a host per name, on a /24 of its own (10.<a>.<b>.0/24, from the PID)."""
 
     def __init__(self) -> None:
+        global _made
         remove_stale()
         pid = os.getpid()
-        self.tag = f"{PREFIX}{pid}"
+        self.tag = f"{PREFIX}{pid}{'abcdefghijklmnopqrstuvwxyz'[_made % 26]}"
+        _made += 1
         self.bridge = f"{self.tag}b"
-        self.subnet = f"10.{200 + pid % 50}.{(pid // 50) % 250}"
+        self.subnet = f"10.{200 + pid % 50}.{(pid // 50 + _made * 37) % 250}"
         self.gateway = f"{self.subnet}.1"
         self.hosts: dict[str, Host] = {}
         _ip("link", "add", self.bridge, "type", "bridge")
