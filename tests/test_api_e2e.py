@@ -213,3 +213,34 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert wrong.status_code == 403
     metrics = await client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token-0123456789"})
     assert metrics.status_code == 200 and "s2s_http_requests_total" in metrics.text
+
+
+async def test_metrics_carry_cluster_wide_job_histograms(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    """Workers aggregate queue wait, run time, real-time factor and credits in Redis; /metrics renders them, with
+    SQL's jobs by state."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    headers = {"Authorization": "Bearer test-metrics-token-0123456789"}
+    before = scrape((await client.get("/metrics", headers=headers)).text)
+    speech = {"model": "piper", "voice": "joe", "input": "Counted once, in every histogram.", "format": "wav"}
+    r = await client.post("/v1/audio/speech", headers=auth, json=speech)
+    assert r.status_code == 200
+    after = scrape((await client.get("/metrics", headers=headers)).text)
+    piper = (("model", "piper"),)
+
+    def grew(name: str, labels: tuple[tuple[str, str], ...] = piper) -> float:
+        return after.get((name, labels), 0.0) - before.get((name, labels), 0.0)
+
+    assert grew("s2s_jobs_ended_total", (("kind", "tts"), ("model", "piper"), ("state", "succeeded"))) == 1
+    assert grew("s2s_job_run_seconds_count") == 1 and grew("s2s_job_queue_wait_seconds_count") == 1
+    assert grew("s2s_job_real_time_factor_count") == 1 and 0 < grew("s2s_job_real_time_factor_sum") < 5
+    assert grew("s2s_job_run_seconds_bucket", (("le", "+Inf"), ("model", "piper"))) == 1
+    assert grew("s2s_credits_charged_total") == len(speech["input"]) / 1000  # 1 credit per 1000 characters
+    assert after[("s2s_jobs", (("kind", "tts"), ("model", "piper"), ("state", "succeeded")))] >= 1

@@ -32,7 +32,8 @@ W2_MODELS = "piper"
 LATE_MODELS = "whisper-base"  # a host that joins later, serving what no other host has
 SPEECH = {"model": "piper", "voice": "joe", "input": "Every request here crosses three hosts before it is spoken."}
 LONG_TEXT = " ".join(
-    f"Sentence {i} of a long passage, written so that its synthesis takes several seconds on one core." for i in range(14)
+    f"Sentence {i} of a long passage, written so that its synthesis takes several seconds on one core."
+    for i in range(14)
 )
 
 

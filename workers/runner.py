@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from shared import jobs
+from shared import job_metrics, jobs
 from shared.config import Settings
 from shared.db.models import Job
 from shared.db.session import session_scope
@@ -232,9 +232,32 @@ def _run_claimed(ctx: WorkerContext, job: Job) -> str:
             ctx.store.delete(outcome.output_key)
         return "terminal"
     ctx.publish(job.id, jobs.SUCCEEDED, 1.0)
+    _record_end(ctx, job, jobs.SUCCEEDED, time.perf_counter() - started, getattr(result, "duration", None))
     if streaming:
         ctx.stream(job.id, {"type": "done", "state": jobs.SUCCEEDED})
     return jobs.SUCCEEDED
+
+
+def _record_end(
+    ctx: WorkerContext, job: Job, state: str, run_seconds: float | None, audio_seconds: float | None
+) -> None:
+    """Cluster-wide job metrics (queue wait, run time, real-time factor, credits), aggregated in Redis."""
+    charged = 0
+    if state == jobs.SUCCEEDED:
+        with ctx.session() as session:
+            row = session.get(Job, job.id)
+            charged = int(row.charged_credits or 0) if row is not None else 0
+    wait = (job.started_at - job.created_at).total_seconds() if job.started_at and job.created_at else None
+    job_metrics.record_end(
+        ctx.redis,
+        kind=job.kind,
+        model=job.model,
+        state=state,
+        wait_seconds=wait,
+        run_seconds=run_seconds,
+        audio_seconds=audio_seconds,
+        charged_credits=charged,
+    )
 
 
 def _finish_failed(ctx: WorkerContext, job: Job, code: str, message: str, inputs: list[str], streaming: bool) -> str:
@@ -242,6 +265,7 @@ def _finish_failed(ctx: WorkerContext, job: Job, code: str, message: str, inputs
         jobs.fail(session, job.id, code=code, message=message)  # refunds in the same transaction
     delete_inputs(ctx, job.id, inputs)
     ctx.publish(job.id, jobs.FAILED)
+    _record_end(ctx, job, jobs.FAILED, None, None)
     if streaming:
         ctx.stream(job.id, {"type": "done", "state": jobs.FAILED})
     return jobs.FAILED

@@ -1,7 +1,9 @@
 """Liveness (/healthz), readiness (/readyz: database, Redis, object store, live workers) and Prometheus /metrics.
 
-/metrics adds what it reads from Redis at scrape time: the depth of every queue (the base list plus the lists
-Redis uses for message priorities), by job kind, model and latency class, and the live workers per model.
+/metrics adds what it reads at scrape time: from Redis, the depth of every queue (the base list plus the lists
+Redis uses for message priorities) by job kind, model and latency class, the live workers per model, and the
+cluster-wide job histograms and counters the workers aggregate there (shared/job_metrics.py); from SQL, jobs by
+kind, model and state, batches by status and webhook deliveries by status.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import hmac
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
 
 from api.deps import AppState, StateDep
 from api.errors import APIError
+from shared import job_metrics
 from shared.catalog import MODELS
+from shared.db.models import Batch, Job, WebhookDelivery
 from shared.queues import all_queues, parse_queue, priority_lists
 from shared.schemas import ErrorResponse, HealthPublic
 from shared.worker_registry import Fleet
@@ -51,6 +56,41 @@ async def _refresh_gauges(state: AppState) -> None:
     for model_id in MODELS:
         WORKERS_LIVE.labels(model_id).set(len(fleet.serving(model_id)))
         MODEL_LOADED.labels(model_id).set(1 if fleet.loaded(model_id) else 0)
+
+
+class _Snapshot:
+    """A collector of what one scrape read (Redis's job metrics hash, SQL counts), rendered once."""
+
+    def __init__(self, raw: dict, rows: dict[str, list[tuple]]) -> None:  # type: ignore[type-arg]
+        self.raw, self.rows = raw, rows
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        yield from job_metrics.families(self.raw)
+        jobs = GaugeMetricFamily("s2s_jobs", "Jobs in SQL by kind, model and state", labels=["kind", "model", "state"])
+        for kind, model, job_state, count in self.rows.get("jobs", []):
+            jobs.add_metric([kind, model, job_state], count)
+        yield jobs
+        for name, doc in (
+            ("batches", "Batches by status"),
+            ("webhook_deliveries", "Webhook deliveries by status"),
+        ):
+            family = GaugeMetricFamily(f"s2s_{name}", doc, labels=["status"])
+            for status, count in self.rows.get(name, []):
+                family.add_metric([status], count)
+            yield family
+
+
+async def _snapshot(state: AppState) -> _Snapshot:
+    raw = await state.redis.hgetall(job_metrics.KEY)
+    rows: dict[str, list[tuple]] = {}  # type: ignore[type-arg]
+    async with state.sessions() as session:
+        for name, stmt in (
+            ("jobs", select(Job.kind, Job.model, Job.state, func.count()).group_by(Job.kind, Job.model, Job.state)),
+            ("batches", select(Batch.status, func.count()).group_by(Batch.status)),
+            ("webhook_deliveries", select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)),
+        ):
+            rows[name] = [tuple(r) for r in (await session.execute(stmt)).all()]
+    return _Snapshot(raw, rows)
 
 
 def workers_check(state: AppState, fleet: Fleet) -> str:
@@ -135,4 +175,12 @@ async def metrics(request: Request, state: StateDep) -> Response:
             await _refresh_gauges(state)
     except Exception:  # Redis away: the request metrics still come out
         pass
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest()
+    try:
+        with anyio.fail_after(5):
+            registry = CollectorRegistry()
+            registry.register(await _snapshot(state))  # type: ignore[arg-type]
+        body += generate_latest(registry)
+    except Exception:  # Redis or SQL away: what this process knows still comes out
+        pass
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
