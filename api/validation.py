@@ -31,7 +31,7 @@ async def require_model(state: AppState, model_id: str, kind: str, *, live: bool
         what = "text-to-speech" if spec.kind == "tts" else "speech-to-text"
         raise InvalidRequest(f"Model '{model_id}' is a {what} model and cannot serve this request.", param="model")
     fleet = await state.fleet.current()
-    if fleet.is_live(spec.id):
+    if fleet.is_live(spec.id) or spec.id in state.settings.models_on_demand:  # on demand: the queue starts a pool
         return spec
     if (fleet.hosted_without_weights(spec.id) and not fleet.recently_installed(spec.id)) or not state.fleet.installed(
         fleet, spec

@@ -79,8 +79,10 @@ async def resolve_voice(
     alias = aliases_for(state.settings, names).get(voice.lower())
     if alias:
         return ResolvedVoice(preset=alias)
-    if not names and spec.find_voices is None:
-        return ResolvedVoice(preset=voice)  # the engine knows its own speakers; it answers voice_not_found
+    if not names and (spec.find_voices is None or spec.id in state.settings.models_on_demand):
+        # the engine knows its own speakers (or its pool is at zero and no worker has told us yet): it answers
+        # voice_not_found for a name it does not have
+        return ResolvedVoice(preset=voice)
     known = sorted(set(names) | set(aliases_for(state.settings, names)))
     raise VoiceNotFound(
         f"Voice '{voice}' does not exist for model '{spec.id}'. Voices: {', '.join(known) or 'none'}; "

@@ -198,6 +198,10 @@ class Settings(BaseSettings):
     """Long audio is transcribed in chunks of about this many seconds (cut in pauses); bounds worker memory."""
     log_level: str = "INFO"
     """Log level of the API and workers."""
+    models_on_demand: list[str] = Field(default_factory=list)
+    """Models whose worker pools scale to zero (KEDA): while no worker serves one, its requests are queued (the
+    autoscaler starts a worker on the queue's depth; sync requests wait their budget, then answer 202) instead of
+    503 `model_unavailable`. JSON list, e.g. `["whisper-large-v3"]`."""
 
     secrets_key: SecretStr | None = None
     """Key (Fernet, urlsafe base64 of 32 bytes) that encrypts webhook signing secrets at rest; `s2s run` generates

@@ -155,3 +155,22 @@ def make_producer(settings: Settings) -> Celery:
 
 def declare_queues(names: list[str]) -> list[Queue]:
     return [Queue(name, routing_key=name) for name in names]
+
+
+def queue_table() -> dict[str, list[str]]:
+    """Model id -> its queues without the latency class (the Helm chart's KEDA triggers add both classes)."""
+    from shared.catalog import MODELS
+
+    return {m: sorted({q.rsplit(".", 1)[0] for q in queues_for_models([m])}) for m in sorted(MODELS)}
+
+
+if __name__ == "__main__":  # python -m shared.queues --helm > infra/helm/s2s/files/model-queues.yaml
+    import sys
+
+    import yaml
+
+    if sys.argv[1:] != ["--helm"]:
+        raise SystemExit("usage: python -m shared.queues --helm")
+    print("# model -> its queues without the latency class (each has .interactive and .batch); generated from the")
+    print("# catalog: `python -m shared.queues --helm > infra/helm/s2s/files/model-queues.yaml`")
+    print(yaml.safe_dump(queue_table(), sort_keys=True), end="")

@@ -11,6 +11,7 @@ workers are all down (503 `model_unavailable`) from one whose weights exist nowh
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 PREFIX = "s2s:worker:"
 SEEN_KEY = "s2s:models:seen"
+VOICES_KEY = "s2s:models:voices"  # model -> JSON list of the preset voices a worker last advertised
 SEEN_FOR_SECONDS = 7 * 24 * 3600  # a model whose weights no worker reported for a week counts as not installed
 MISSED_BEATS = 3
 
@@ -64,6 +66,8 @@ def publish(client: Any, beat: WorkerBeat) -> None:
     pipe.set(key_of(beat.id), beat.model_dump_json(), ex=ttl_for(beat.interval))
     if beat.installed:
         pipe.hset(SEEN_KEY, mapping={model: str(int(beat.beat_at)) for model in beat.installed})
+    if beat.voices:
+        pipe.hset(VOICES_KEY, mapping={model: json.dumps(names) for model, names in beat.voices.items() if names})
     pipe.execute()
 
 
@@ -87,6 +91,7 @@ class Fleet:
     workers: list[WorkerBeat] = field(default_factory=list)
     seen: dict[str, float] = field(default_factory=dict)
     taken_at: float = field(default_factory=time.time)
+    seen_voices: dict[str, list[str]] = field(default_factory=dict)  # what workers last advertised, live or not
 
     def serving(self, model_id: str) -> list[WorkerBeat]:
         """Live workers (their main processes) that host the model and have its weights."""
@@ -104,10 +109,11 @@ class Fleet:
         return seen is not None and self.taken_at - seen < SEEN_FOR_SECONDS
 
     def voices(self, model_id: str) -> list[str]:
+        """Preset voices of the live workers serving the model (none live: the ones a worker last advertised)."""
         names: set[str] = set()
         for w in self.serving(model_id):
             names.update(w.voices.get(model_id, []))
-        return sorted(names)
+        return sorted(names) if names else list(self.seen_voices.get(model_id, []))
 
     def loaded(self, model_id: str) -> bool:
         """Some live process of a worker serving the model has it in memory."""
@@ -115,7 +121,9 @@ class Fleet:
         return any(model_id in w.loaded for w in self.workers if w.node in nodes)
 
 
-def _collect(keys: Iterable[bytes | str], values: list[Any], seen: dict[Any, Any]) -> Fleet:
+def _collect(
+    keys: Iterable[bytes | str], values: list[Any], seen: dict[Any, Any], voices: dict[Any, Any] | None = None
+) -> Fleet:
     workers = [b for b in (_parse(v) for v in values) if b is not None]
     decoded: dict[str, float] = {}
     for model, stamp in seen.items():
@@ -124,18 +132,26 @@ def _collect(keys: Iterable[bytes | str], values: list[Any], seen: dict[Any, Any
             decoded[model_id] = float(stamp)
         except (TypeError, ValueError):
             continue
-    return Fleet(workers=sorted(workers, key=lambda w: w.id), seen=decoded)
+    seen_voices: dict[str, list[str]] = {}
+    for model, raw in (voices or {}).items():
+        try:
+            names = json.loads(raw)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(names, list):
+            seen_voices[model.decode() if isinstance(model, bytes) else str(model)] = [str(n) for n in names]
+    return Fleet(workers=sorted(workers, key=lambda w: w.id), seen=decoded, seen_voices=seen_voices)
 
 
 def snapshot(client: Any) -> Fleet:
     """The fleet, read with a sync Redis client."""
     keys = list(client.scan_iter(match=f"{PREFIX}*", count=500))
     values = client.mget(keys) if keys else []
-    return _collect(keys, values, client.hgetall(SEEN_KEY))
+    return _collect(keys, values, client.hgetall(SEEN_KEY), client.hgetall(VOICES_KEY))
 
 
 async def snapshot_async(client: Any) -> Fleet:
     """The fleet, read with an asyncio Redis client."""
     keys = [k async for k in client.scan_iter(match=f"{PREFIX}*", count=500)]
     values = await client.mget(keys) if keys else []
-    return _collect(keys, values, await client.hgetall(SEEN_KEY))
+    return _collect(keys, values, await client.hgetall(SEEN_KEY), await client.hgetall(VOICES_KEY))

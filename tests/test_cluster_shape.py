@@ -131,3 +131,36 @@ async def test_models_live_only_through_worker_heartbeats(
     assert waited < 2.5  # withdrawn at once (plus the API's one-second cache), not left to expire
     assert (await client.post("/v1/audio/speech", headers=auth, json=speech)).status_code == 503
     print(f"503 model_unavailable {waited:.1f}s after the worker stopped")
+
+
+async def test_a_model_on_demand_is_queued_until_its_pool_scales_up(
+    cluster_env: dict[str, str], session_dir: Path, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """MODELS_ON_DEMAND (a pool that scales to zero): with no worker, a request is queued, not refused; the job
+    waits in the model's queue (where the autoscaler reads the depth) and runs once a worker starts."""
+    empty = tmp_path_factory.mktemp("api-models-on-demand")
+    on_demand = Settings(
+        redis_url=cluster_env["REDIS_URL"],
+        model_dir=empty,
+        worker_heartbeat_seconds=float(HEARTBEAT),
+        models_on_demand=["piper"],
+    )
+    auth = {"Authorization": f"Bearer {key_with_credits(settings.sync_database_url, f'od-{uuid.uuid4().hex[:6]}')}"}
+    speech = {"model": "piper", "voice": "joe", "input": "Queued while the pool was at zero.", "async": True}
+    async with api_client(on_demand, "on-demand") as client:
+        assert not (await client.get("/v1/models/piper", headers=auth)).json()["live"]
+        queued = await client.post("/v1/audio/speech", headers=auth, json=speech)
+        assert queued.status_code == 202, queued.text
+        job_id = queued.json()["id"]
+        await asyncio.sleep(1.0)
+        assert (await client.get(f"/v1/jobs/{job_id}", headers=auth)).json()["status"] == "queued"
+        import redis
+
+        depth = redis.Redis.from_url(cluster_env["REDIS_URL"]).llen("tts.piper.batch")
+        assert depth == 1  # what a KEDA redis trigger on the pool's queues reads
+        worker = start_remote_worker(cluster_env, session_dir, "worker-on-demand")
+        try:
+            done = await wait_job(client, auth, job_id, {"succeeded", "failed"}, timeout=120)
+            assert done["status"] == "succeeded"
+        finally:
+            worker.stop()

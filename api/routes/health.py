@@ -70,11 +70,11 @@ class _Snapshot:
         for kind, model, job_state, count in self.rows.get("jobs", []):
             jobs.add_metric([kind, model, job_state], count)
         yield jobs
-        for name, doc in (
-            ("batches", "Batches by status"),
-            ("webhook_deliveries", "Webhook deliveries by status"),
+        for name, metric, doc in (
+            ("batches", "s2s_batches", "Batches by status"),
+            ("webhook_deliveries", "s2s_webhook_deliveries", "Webhook deliveries by status"),
         ):
-            family = GaugeMetricFamily(f"s2s_{name}", doc, labels=["status"])
+            family = GaugeMetricFamily(metric, doc, labels=["status"])
             for status, count in self.rows.get(name, []):
                 family.add_metric([status], count)
             yield family

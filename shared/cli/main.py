@@ -125,6 +125,31 @@ def worker(
     )
 
 
+@app.command("worker-alive")
+def worker_alive() -> None:
+    """Probe for containers: exit 0 when a worker on this host (its hostname) has a live heartbeat in Redis.
+
+    Kubernetes liveness/readiness of a worker pod: the heartbeat is what the API trusts, so the probe checks it.
+    """
+    import redis
+
+    from shared.worker_registry import snapshot
+
+    hostname = socket.gethostname()
+    try:
+        fleet = snapshot(redis.Redis.from_url(get_settings().broker_url, socket_timeout=5, socket_connect_timeout=5))
+    except redis.RedisError as exc:
+        err.print(f"Redis is unreachable ({exc}); check REDIS_URL.")
+        raise typer.Exit(1) from exc
+    mine = [w for w in fleet.workers if w.hostname == hostname and w.role != "process"]
+    if not mine:
+        err.print(f"No live worker heartbeat from {hostname} (started? models loading? Redis reachable?).")
+        raise typer.Exit(1)
+    console.print(
+        f"{hostname}: {len(mine)} worker(s) live, models {', '.join(sorted({m for w in mine for m in w.models}))}"
+    )
+
+
 def _admin_session() -> AbstractContextManager[Session]:
     """A session on the server's database (migrated first), committed when the command succeeds."""
     from shared.db.migrate import upgrade
