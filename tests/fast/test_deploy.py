@@ -26,10 +26,16 @@ DOCKERFILES = sorted((ROOT / "infra").glob("Dockerfile.*"))
 CHART = ROOT / "infra" / "helm" / "s2s"
 COMPOSE_ENV = {
     name: "x"
-    for name in (
-        "POSTGRES_PASSWORD REDIS_PASSWORD ADMIN_TOKEN METRICS_TOKEN SECRETS_KEY MINIO_ROOT_PASSWORD FLOWER_PASSWORD "
-        "GRAFANA_PASSWORD"
-    ).split()
+    for name in [
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "ADMIN_TOKEN",
+        "METRICS_TOKEN",
+        "SECRETS_KEY",
+        "MINIO_ROOT_PASSWORD",
+        "FLOWER_PASSWORD",
+        "GRAFANA_PASSWORD",
+    ]
 }
 
 
@@ -150,6 +156,7 @@ def test_grafana_dashboard_plots_metrics_the_api_exports() -> None:
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     used = {m for expr in exprs for m in re.findall(r"\bs2s_[a-z_]+", expr)}
     source = "\n".join(p.read_text() for p in [*ROOT.glob("api/**/*.py"), ROOT / "shared" / "job_metrics.py"])
+
     def base(name: str) -> str:
         return re.sub(r"(_total|_bucket|_sum|_count)$", "", name)
 
@@ -241,4 +248,5 @@ def test_chart_worker_pools_probes_and_autoscaling(rendered: list[dict[str, Any]
 
 def test_chart_queue_table_matches_the_catalog() -> None:
     shipped = yaml.safe_load((CHART / "files" / "model-queues.yaml").read_text())
-    assert shipped == queue_table(), "regenerate: python -m shared.queues --helm > infra/helm/s2s/files/model-queues.yaml"
+    regenerate = "python -m shared.queues --helm > infra/helm/s2s/files/model-queues.yaml"
+    assert shipped == queue_table(), f"regenerate: {regenerate}"
