@@ -115,6 +115,23 @@ def test_a_dead_worker_host_s_job_completes_once_on_the_other(cluster: ClusterSt
     assert running["status"] == "running", running
     victim = host_of(cluster, job_id)
     survivor = "w2" if victim == "w1" else "w1"
+    # `s2s status` (run on the operator's machine, across the bridge) shows both hosts and the job on its host
+    import json
+    import subprocess
+    import sys
+
+    from tests.services import ROOT, settings_env
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "status", "--json"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=settings_env(cluster.env),
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    status = json.loads(shown.stdout)
+    assert {"w1", "w2"} <= {w["hostname"] for w in status["workers"]}
+    assert any(job_id in w["running"] for w in status["workers"] if w["hostname"] == victim)
+    assert next(m for m in status["models"] if m["id"] == "piper")["workers"] == 2
+    assert job_id in {j["id"] for j in status["running"]} and status["jobs"]["running"] >= 1
     killed = cluster.net.hosts[victim].kill_all()  # every process on the host, at once
     assert killed >= 2  # the worker's parent and its child at least
 

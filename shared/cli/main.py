@@ -20,6 +20,7 @@ from rich.table import Table
 
 from shared.catalog import MODELS, is_installed
 from shared.cli import client as client_commands
+from shared.cli.status import status as cluster_status_command
 from shared.config import get_settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
 client_commands.register(app)
+app.command("status")(cluster_status_command)
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
