@@ -52,6 +52,7 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench.tts
 	$(BIN)/python -m bench.stt
 	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.cluster
 
 models: $(BIN)/.installed-run
 	$(BIN)/s2s models install bundled
