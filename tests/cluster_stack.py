@@ -155,6 +155,7 @@ def cluster_stack(workdir: Path) -> Iterator[ClusterStack]:
         redis_url = f"redis://:{redis_password}@{redis_host.ip}:6379/0"
         _postgres(db_host, pg_root, db_password, net.subnet, log_dir)
         s3 = stack.enter_context(seaweedfs(workdir / "s3", ip=s3_host.ip, wrap=s3_host.argv([])))
+        stack.callback(net.close)  # first on the way out: SIGKILL every host, so nothing waits for a graceful stop
 
         wait_for(lambda: bool(redis.Redis.from_url(redis_url).ping()), timeout=20, what="redis host")
         admin_dsn = f"host={db_host.ip} port=5432 user=s2s password={db_password} dbname=postgres"

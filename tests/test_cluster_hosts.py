@@ -122,14 +122,21 @@ def test_a_dead_worker_host_s_job_completes_once_on_the_other(cluster: ClusterSt
 
     from tests.services import ROOT, settings_env
 
-    shown = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "status", "--json"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, env=settings_env(cluster.env),
-    )  # fmt: skip
-    assert shown.returncode == 0, shown.stderr
-    status = json.loads(shown.stdout)
+    def status_of() -> dict:
+        shown = subprocess.run(
+            [sys.executable, "-m", "shared.cli.main", "status", "--json"],
+            capture_output=True, text=True, timeout=60, cwd=ROOT, env=settings_env(cluster.env),
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        return json.loads(shown.stdout)
+
+    for _ in range(10):  # the heartbeat names the running job at its next beat (one second here)
+        status = status_of()
+        if any(job_id in w["running"] for w in status["workers"] if w["hostname"] == victim):
+            break
+        time.sleep(0.3)
     assert {"w1", "w2"} <= {w["hostname"] for w in status["workers"]}
-    assert any(job_id in w["running"] for w in status["workers"] if w["hostname"] == victim)
+    assert any(job_id in w["running"] for w in status["workers"] if w["hostname"] == victim), status
     assert next(m for m in status["models"] if m["id"] == "piper")["workers"] == 2
     assert job_id in {j["id"] for j in status["running"]} and status["jobs"]["running"] >= 1
     killed = cluster.net.hosts[victim].kill_all()  # every process on the host, at once
