@@ -152,8 +152,10 @@ async def test_diarization_error_rate_on_ami(client: httpx.AsyncClient, auth: di
     der = DiarizationErrorRate()(reference, hypothesis)
     print(f"DER pyannote_ami_tst00 (bundled pipeline, from transcript segments): {der:.3f}")
     assert len(body["speakers"]) >= 2
-    # pinned near what the bundled pipeline measures here (0.80-0.82 over runs): a regression of 5 points fails
-    assert der < 0.87
+    # scored on the transcript's speaker-labelled segments (one speaker per segment, so overlap counts as missed):
+    # 0.75-0.77 with segmentation-3.0 + CAM++ (the window pipeline measured 0.80-0.82); a 5-point regression fails.
+    # The turns themselves score 0.43 (tests/engines/test_segmentation_diarizer.py).
+    assert der < 0.81
 
 
 async def test_srt_and_vtt_label_speakers(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
@@ -390,7 +392,8 @@ def test_canary_loader_errors(tmp_path: Path) -> None:
 
 def test_pyannote_loader_and_fallback(tmp_path: Path) -> None:
     from workers.engines.base import ModelNotInstalled
-    from workers.engines.diarize import BundledDiarizer, PyannoteDiarizer, load_diarizer
+    from workers.engines.diarize import PyannoteDiarizer, load_diarizer
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
 
     assert not PyannoteDiarizer.available(tmp_path)
     with pytest.raises(ModelNotInstalled, match="No pyannote pipeline"):
@@ -400,4 +403,4 @@ def test_pyannote_loader_and_fallback(tmp_path: Path) -> None:
     assert PyannoteDiarizer.available(tmp_path)
     with pytest.raises(ModelNotInstalled, match=r"pyannote\.audio is not"):
         PyannoteDiarizer.load(tmp_path)
-    assert isinstance(load_diarizer(tmp_path), BundledDiarizer)
+    assert isinstance(load_diarizer(tmp_path), SegmentationDiarizer)  # the bundled models, when pyannote fails

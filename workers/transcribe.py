@@ -21,7 +21,7 @@ import numpy as np
 from shared import audio
 from shared.transcripts import Segment, SpeakerSummary, Transcript
 from workers.engines.base import InvalidInput, STTEngine, TranscribeOptions, TranscriptionInfo
-from workers.engines.diarize import Diarizer, SpeakerConstraints, assign_speakers
+from workers.engines.diarize import Diarizer, SpeakerConstraints, Turn, assign_speakers
 from workers.speech_map import DIARIZATION, SAMPLE_RATE, WHISPER, SpeechMap, cut_point
 
 BLOCK_SECONDS = 60.0
@@ -176,6 +176,7 @@ def _decode_chunk(
 def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diarizer: Diarizer | None) -> Transcript:
     segments = sorted((s for p in passes for s in p.segments), key=lambda s: (s.start, s.channel or 0))
     backend = None
+    turns: list[Turn] | None = None
     if request.split_channels:
         backend = "channels"
     elif diarizer is not None:
@@ -200,13 +201,17 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         duration=duration,
         segments=segments,
         diarization=backend,
-        speakers=_speaker_summary(segments) if backend else None,
+        speakers=_speaker_summary(segments, turns) if backend else None,
     )
 
 
-def _speaker_summary(segments: list[Segment]) -> list[SpeakerSummary]:
+def _speaker_summary(segments: list[Segment], turns: list[Turn] | None = None) -> list[SpeakerSummary]:
+    """Who spoke and for how long: from the diarization's turns (heard in the audio, overlaps included) when there
+    are any, else from the labelled segments (split channels)."""
     totals: dict[str, float] = {}
-    for seg in segments:
-        if seg.speaker:
-            totals[seg.speaker] = totals.get(seg.speaker, 0.0) + max(0.0, seg.end - seg.start)
+    for speaker, start, end in (
+        [(t.speaker, t.start, t.end) for t in turns] if turns else [(s.speaker, s.start, s.end) for s in segments]
+    ):
+        if speaker:
+            totals[speaker] = totals.get(speaker, 0.0) + max(0.0, end - start)
     return [SpeakerSummary(id=name, speaking_seconds=round(seconds, 3)) for name, seconds in sorted(totals.items())]

@@ -48,6 +48,9 @@ class Turn:
     start: float
     end: float
     speaker: str
+    # how strongly the speaker dominates the turn (mean activation, 0-1): in overlapped speech a word goes to the
+    # speaker who dominates it (speaker_at weighs overlap by it); 1.0 where a pipeline has no such measure
+    weight: float = 1.0
 
 
 @dataclass
@@ -309,12 +312,19 @@ class PyannoteDiarizer:
 
 
 def load_diarizer(model_dir: Path, encoder: Any | None = None) -> Diarizer:
-    """pyannote when its pipeline is installed and loadable, else the bundled pipeline (with `encoder`)."""
+    """A pyannote pipeline the user installed, when it loads; else segmentation-3.0 + CAM++ (the bundled models,
+    workers/engines/segmentation_diarizer.py); else, without those packages, the window pipeline (`encoder`)."""
     if PyannoteDiarizer.available(model_dir):
         try:
             return PyannoteDiarizer.load(model_dir)
         except ModelNotInstalled as exc:
             log.warning("%s; using the bundled diarization pipeline instead", exc)
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+
+    try:
+        return SegmentationDiarizer.load()
+    except ModelNotInstalled as exc:
+        log.warning("%s; using the window diarization pipeline instead", exc)
     return BundledDiarizer.load(encoder)
 
 
@@ -346,12 +356,13 @@ class TurnIndex:
         return found[::-1]
 
     def speaker_at(self, start: float, end: float) -> str | None:
-        """The speaker overlapping [start, end] the most; the nearest turn's when nothing overlaps."""
+        """The speaker overlapping [start, end] the most (overlap weighted by each turn's dominance); the nearest
+        turn's when nothing overlaps."""
         if not self.turns:
             return None
         best, best_overlap = None, 0.0
         for turn in self.overlapping(start, end):
-            overlap = min(end, turn.end) - max(start, turn.start)
+            overlap = (min(end, turn.end) - max(start, turn.start)) * turn.weight
             if overlap > best_overlap:
                 best, best_overlap = turn.speaker, overlap
         if best is not None:

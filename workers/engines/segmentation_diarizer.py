@@ -134,6 +134,7 @@ def fbank(audio: np.ndarray) -> np.ndarray:
 class _Window:
     start: float  # seconds from the file's start
     activity: np.ndarray  # (frames, 3) hard local-speaker activity
+    soft: np.ndarray  # (frames, 3) float16: each local speaker's marginal probability (from the powerset)
     embeddings: np.ndarray  # (3, 192), NaN rows where a local speaker gave none
 
 
@@ -186,8 +187,9 @@ class SegmentationDiarizer:
                 logp = self.segmentation(torch.from_numpy(chunks)).numpy()
             for i, s in enumerate(group):
                 activity = POWERSET[logp[i].argmax(axis=-1)]
+                soft = (np.exp(logp[i]) @ POWERSET).astype(np.float16)
                 embeddings = self._embeddings(chunks[i, 0], activity)
-                self.windows.append(_Window(offset + s / SAMPLE_RATE, activity, embeddings))
+                self.windows.append(_Window(offset + s / SAMPLE_RATE, activity, soft, embeddings))
 
     def _embeddings(self, waveform: np.ndarray, activity: np.ndarray) -> np.ndarray:
         import torch
@@ -197,7 +199,9 @@ class SegmentationDiarizer:
         if features.shape[0] == 0:
             return out
         # fbank frame j covers [j*10ms, j*10ms+25ms]: its centre's segmentation frame
-        centres = (np.arange(features.shape[0]) * 0.01 + 0.0125 - float(self.segmentation.frame_start)) / self.frame_step
+        centres = (
+            np.arange(features.shape[0]) * 0.01 + 0.0125 - float(self.segmentation.frame_start)
+        ) / self.frame_step
         index = np.clip(np.round(centres).astype(int), 0, activity.shape[0] - 1)
         alone = activity.sum(axis=1) == 1
         for k in range(activity.shape[1]):
@@ -222,7 +226,12 @@ class SegmentationDiarizer:
             return []
         centroids = self._cluster(flat[valid], constraints)
         assignment = _assign(embeddings, centroids)  # (windows, 3) cluster per local speaker, -1: none
-        return self._reconstruct(assignment, len(centroids))
+        turns = self._reconstruct(assignment, len(centroids), constraints.min_speakers or constraints.num_speakers)
+        log.info(
+            "diarization: %d windows, %d embeddings, %d clusters, %d turns of %d speakers",
+            len(self.windows), int(valid.sum()), len(centroids), len(turns), len({t.speaker for t in turns}),
+        )  # fmt: skip
+        return turns
 
     def _cluster(self, vectors: np.ndarray, constraints: SpeakerConstraints) -> np.ndarray:
         from scipy.cluster.hierarchy import fcluster, linkage
@@ -241,12 +250,13 @@ class SegmentationDiarizer:
         centroids = np.stack([unit[labels == c].mean(axis=0) for c in sorted(set(labels))])
         return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
 
-    def _reconstruct(self, assignment: np.ndarray, clusters: int) -> list[Turn]:
+    def _reconstruct(self, assignment: np.ndarray, clusters: int, at_least: int | None = None) -> list[Turn]:
         step = self.frame_step
         frames = self.windows[0].activity.shape[0]
-        begin = [int(round(w.start / step)) for w in self.windows]
+        begin = [round(float(w.start) / step) for w in self.windows]
         total = max(begin) + frames
         activity = np.zeros((total, clusters), dtype=np.float32)
+        soft = np.zeros((total, clusters), dtype=np.float32)
         count = np.zeros(total, dtype=np.float32)
         covered = np.zeros(total, dtype=np.float32)
         for w, b, clusters_of in zip(self.windows, begin, assignment, strict=True):
@@ -254,9 +264,11 @@ class SegmentationDiarizer:
             count[b : b + frames] += w.activity.sum(axis=1)
             for k, c in enumerate(clusters_of):
                 if c >= 0:
-                    activity[b : b + frames, c] = np.maximum(activity[b : b + frames, c], 0) + w.activity[:, k]
+                    activity[b : b + frames, c] += w.activity[:, k]
+                    soft[b : b + frames, c] += w.soft[:, k]
         seen = covered > 0
         activity[seen] /= covered[seen, None]
+        soft[seen] /= covered[seen, None]
         speakers = np.zeros(total, dtype=int)
         speakers[seen] = np.rint(count[seen] / covered[seen]).astype(int)
         active = np.zeros_like(activity, dtype=bool)
@@ -265,16 +277,22 @@ class SegmentationDiarizer:
             rows = speakers >= n
             active[rows, order[rows, n - 1]] = True
         active &= activity > 0
+        if at_least:  # the caller says there are this many: a cluster the frame counts left silent speaks where
+            # its windows heard it (overlapping the dominant speaker) rather than vanish
+            for c in np.flatnonzero(~active.any(axis=0))[: max(0, at_least - int(active.any(axis=0).sum()))]:
+                active[:, c] = activity[:, c] >= 0.5
         start0 = float(self.segmentation.frame_start) + float(self.segmentation.frame_duration) / 2 - step / 2
         raw: list[Turn] = []
         for c in range(clusters):
             on = np.flatnonzero(np.diff(np.concatenate([[0], active[:, c].astype(int), [0]])) != 0).reshape(-1, 2)
             for a, b in on:
-                raw.append(Turn(round(start0 + a * step, 3), round(start0 + b * step, 3), str(c)))
+                weight = round(float(soft[a:b, c].mean()), 3)
+                raw.append(Turn(round(start0 + a * step, 3), round(start0 + b * step, 3), str(c), weight))
         names: dict[str, str] = {}
         for t in sorted(raw, key=lambda t: t.start):
             names.setdefault(t.speaker, f"SPEAKER_{len(names):02d}")
-        return sorted((Turn(max(0.0, t.start), t.end, names[t.speaker]) for t in raw), key=lambda t: (t.start, t.end))
+        renamed = (Turn(max(0.0, t.start), t.end, names[t.speaker], t.weight) for t in raw)
+        return sorted(renamed, key=lambda t: (t.start, t.end))
 
 
 def _has_speech(speech: list[tuple[float, float]], start: float, end: float) -> bool:
@@ -300,7 +318,7 @@ def _bounded(found: int, constraints: SpeakerConstraints, most: int) -> int:
     if constraints.num_speakers:
         return min(constraints.num_speakers, most)
     low = constraints.min_speakers or 1
-    high = constraints.max_speakers or found
+    high = constraints.max_speakers or max(found, low)
     return max(1, min(max(found, low), high, most))
 
 
