@@ -2,7 +2,8 @@
 
 The worker stores a `Transcript` (segments with their words, speakers and decoder statistics) in the job row; the
 API renders it as `json` (the contract's shape, `TranscriptionPublic`), `verbose_json` (OpenAI's), `diarized_json`,
-`text`, `srt` or `vtt`, synchronously or later from the job row. `GET /v1/jobs/{id}` shows the `json` rendering,
+`text`, `srt`, `vtt` or `rttm` (the diarization's speaker turns, NIST RTTM), synchronously or later from the job
+row. `GET /v1/jobs/{id}` shows the `json` rendering,
 never the storage shape.
 """
 
@@ -13,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ResponseFormat = Literal["json", "verbose_json", "text", "srt", "vtt", "diarized_json"]
-RESPONSE_FORMATS: tuple[str, ...] = ("json", "verbose_json", "text", "srt", "vtt", "diarized_json")
+ResponseFormat = Literal["json", "verbose_json", "text", "srt", "vtt", "diarized_json", "rttm"]
+RESPONSE_FORMATS: tuple[str, ...] = ("json", "verbose_json", "text", "srt", "vtt", "diarized_json", "rttm")
 MEDIA_TYPES = {
     "json": "application/json",
     "verbose_json": "application/json",
@@ -22,6 +23,7 @@ MEDIA_TYPES = {
     "text": "text/plain; charset=utf-8",
     "srt": "application/x-subrip; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
+    "rttm": "text/plain; charset=utf-8",
 }
 
 
@@ -64,6 +66,14 @@ class SpeakerSummary(BaseModel):
     speaking_seconds: float
 
 
+class SpeakerTurn(BaseModel):
+    """Who spoke when, as the diarization heard it in the audio (turns of different speakers may overlap)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
 class Transcript(BaseModel):
     """What a transcription job stores: the complete result, whatever format the client asked for."""
 
@@ -73,6 +83,7 @@ class Transcript(BaseModel):
     duration: float = Field(description="Seconds of audio decoded (what is billed).")
     segments: list[Segment] = Field(default_factory=list)
     speakers: list[SpeakerSummary] | None = None
+    turns: list[SpeakerTurn] | None = None  # the diarization's own turns (None: no diarization, or split channels)
     diarization: str | None = Field(default=None, description="How speakers were found: a pipeline or `channels`.")
     processing_seconds: float | None = None
 
@@ -273,6 +284,19 @@ def to_vtt(transcript: Transcript) -> str:
     return "\n".join(cues)
 
 
+def to_rttm(transcript: Transcript, uri: str = "audio") -> str:
+    """NIST RTTM: one SPEAKER line per turn (the diarization's turns; else the speaker-labelled segments)."""
+    turns = transcript.turns or [
+        SpeakerTurn(start=s.start, end=s.end, speaker=s.speaker) for s in transcript.segments if s.speaker
+    ]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in uri) or "audio"
+    return "".join(
+        f"SPEAKER {name} 1 {t.start:.3f} {max(0.0, t.end - t.start):.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
+        for t in sorted(turns, key=lambda t: (t.start, t.end))
+        if t.end > t.start
+    )
+
+
 TranscriptionBody = TranscriptionPublic | VerboseTranscription | DiarizedTranscription
 
 
@@ -287,7 +311,7 @@ def render_model(transcript: Transcript, fmt: str, *, words: bool = False) -> Tr
     raise ValueError(f"'{fmt}' is not a JSON response format")
 
 
-def render(transcript: Transcript, fmt: str, *, words: bool = False) -> tuple[str, str]:
+def render(transcript: Transcript, fmt: str, *, words: bool = False, uri: str = "audio") -> tuple[str, str]:
     """(body, media type) of a transcript in one of RESPONSE_FORMATS."""
     if fmt in ("json", "verbose_json", "diarized_json"):
         body = render_model(transcript, fmt, words=words).model_dump(mode="json", exclude_none=True)
@@ -298,4 +322,6 @@ def render(transcript: Transcript, fmt: str, *, words: bool = False) -> tuple[st
         return to_srt(transcript), MEDIA_TYPES[fmt]
     if fmt == "vtt":
         return to_vtt(transcript), MEDIA_TYPES[fmt]
+    if fmt == "rttm":
+        return to_rttm(transcript, uri), MEDIA_TYPES[fmt]
     raise ValueError(f"unknown response format {fmt!r}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from shared import audio
-from shared.transcripts import Segment, SpeakerSummary, Transcript
+from shared.transcripts import Segment, SpeakerSummary, SpeakerTurn, Transcript
 from workers.engines.base import InvalidInput, STTEngine, TranscribeOptions, TranscriptionInfo
 from workers.engines.diarize import Diarizer, SpeakerConstraints, Turn, assign_speakers
 from workers.speech_map import DIARIZATION, SAMPLE_RATE, WHISPER, SpeechMap, cut_point
@@ -202,6 +202,9 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         segments=segments,
         diarization=backend,
         speakers=_speaker_summary(segments, turns) if backend else None,
+        turns=[SpeakerTurn(start=float(t.start), end=float(t.end), speaker=t.speaker) for t in turns]
+        if turns
+        else None,
     )
 
 

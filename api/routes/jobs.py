@@ -92,7 +92,7 @@ async def get_job_result(
     state: StateDep,
     redirect: Annotated[bool, Query(description="Redirect to a presigned URL when the store has one.")] = False,
     response_format: Annotated[
-        str | None, Query(description="Transcription jobs: json, verbose_json, text, srt, vtt or diarized_json.")
+        str | None, Query(description="Transcription jobs: json, verbose_json, text, srt, vtt, diarized_json or rttm.")
     ] = None,
 ) -> Response:
     job = await _own_job(session, account, job_id)
@@ -105,7 +105,8 @@ async def get_job_result(
             raise InvalidRequest(
                 f"response_format must be one of {', '.join(RESPONSE_FORMATS)}.", param="response_format"
             )
-        body, media_type = render(transcript, fmt, words=request.words)
+        uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
+        body, media_type = render(transcript, fmt, words=request.words, uri=uri)
         return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")

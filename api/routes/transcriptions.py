@@ -45,7 +45,8 @@ def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody:
     fmt = fmt or request.response_format
     if fmt in JSON_FORMATS:
         return render_model(transcript, fmt, words=request.words)
-    body, media_type = render(transcript, fmt, words=request.words)
+    uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
+    body, media_type = render(transcript, fmt, words=request.words, uri=uri)
     return Response(content=body, media_type=media_type, headers={"X-Job-Id": job.id})
 
 
@@ -57,7 +58,8 @@ def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody:
     response_model_exclude_none=True,
     responses={
         200: {
-            "description": "The transcription: JSON (json, verbose_json, diarized_json), plain text, SRT or VTT; "
+            "description": "The transcription: JSON (json, verbose_json, diarized_json), plain text, SRT, VTT or "
+            "RTTM (the speaker turns); "
             "or Server-Sent Events with `stream=true`.",
             "content": {
                 "text/plain": {},

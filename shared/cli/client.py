@@ -62,6 +62,7 @@ class TranscriptFormat(StrEnum):
     diarized_json = "diarized_json"
     srt = "srt"
     vtt = "vtt"
+    rttm = "rttm"
 
 
 SDK_MISSING = (

@@ -20,7 +20,9 @@ class TranscriptionOptions(BaseModel):
     language: str | None = Field(default=None, max_length=35, description="ISO 639-1 code; detected when unset.")
     diarization: bool = Field(default=False, description="Label segments and words with speakers.")
     response_format: ResponseFormat = Field(
-        default="json", description="json, verbose_json, text, srt, vtt or diarized_json."
+        default="json",
+        description="json, verbose_json, text, srt, vtt, diarized_json, or rttm (the speaker turns as NIST RTTM; "
+        "implies diarization).",
     )
     prompt: str | None = Field(default=None, max_length=2000, description="Text to guide style and vocabulary.")
     temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Sampling temperature.")
@@ -73,7 +75,7 @@ class TranscriptionJob(TranscriptionOptions):
 
     @model_validator(mode="after")
     def _complete(self) -> TranscriptionJob:
-        if self.response_format == "diarized_json":
+        if self.response_format in ("diarized_json", "rttm"):
             self.diarization = True
         if not self.audio_key and self.input_keys:  # rows written before audio_key existed
             self.audio_key = self.input_keys[0]

@@ -181,7 +181,7 @@ def parse_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
 
 def parse_transcription(response: httpx.Response, response_format: str | None) -> Transcription | str:
     """A transcription as the server rendered it: a `str` for text, srt and vtt; a `Transcription` otherwise."""
-    if response_format in ("text", "srt", "vtt"):
+    if response_format in ("text", "srt", "vtt", "rttm"):
         return response.text
     return parse_model(response, Transcription)
 

@@ -58,8 +58,8 @@ JobKind = Literal["tts", "stt", "clone"]
 TimestampGranularity = Literal["word", "segment"]
 ChannelMode = Literal["mix", "split"]
 JsonFormat = Literal["json", "verbose_json", "diarized_json"]
-TextFormat = Literal["text", "srt", "vtt"]
-TranscriptionFormat = Literal["json", "verbose_json", "diarized_json", "text", "srt", "vtt"]
+TextFormat = Literal["text", "srt", "vtt", "rttm"]
+TranscriptionFormat = Literal["json", "verbose_json", "diarized_json", "text", "srt", "vtt", "rttm"]
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 

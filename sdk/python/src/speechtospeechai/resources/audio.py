@@ -328,7 +328,7 @@ class Transcriptions(SyncAPIResource):
         `language` ISO 639-1 (detected when unset); `diarization=True` labels segments with speakers (hint their
         number with `num_speakers` or `min_speakers`/`max_speakers`; `channels="split"` transcribes each channel
         apart); `timestamps` "word" or "segment" (or OpenAI's `timestamp_granularities`). `response_format` json
-        (default), verbose_json or diarized_json return a `Transcription`; text, srt and vtt a `str`.
+        (default), verbose_json or diarized_json return a `Transcription`; text, srt, vtt and rttm a `str`.
         `wait=False` returns the queued `Job` at once.
         """
         options = _transcription_options(
