@@ -428,3 +428,22 @@ async def test_rttm_carries_the_diarization_turns(
     assert len({p[7] for p in lines}) == 4 and der < 0.48  # the turns, overlaps included (0.43 measured)
     again = await client.get(f"/v1/jobs/{r.headers['x-job-id']}/result?response_format=rttm", headers=auth)
     assert again.text == r.text
+
+
+def test_language_is_voted_over_windows_of_the_whole_speech(model_dir: Path, testdata: Path) -> None:
+    """33 s of English, then 70 s of Spanish: Whisper alone reads the first 30 s and says English; the engine's
+    detection votes over windows spread over the speech, and says Spanish with an honest probability."""
+    import numpy as np
+
+    from shared import audio
+    from shared.catalog import MODELS
+    from workers.engines.whisper import WhisperEngine
+
+    engine = WhisperEngine.load(model_dir, MODELS["whisper-base"])
+    english = audio.decode(str(testdata / "jfk.flac"), sample_rate=16000)
+    spanish = audio.decode(str(testdata / "leopard_test_es.wav"), sample_rate=16000)
+    mixed = np.concatenate([english] * 3 + [spanish] * 8).astype(np.float32)
+    first, _, _ = engine.model.detect_language(audio=mixed)
+    assert first == "en"  # what the first window alone says
+    language, probability = engine.detect_language(mixed)
+    assert language == "es" and 0.5 < probability < 0.95  # a majority, not a certainty

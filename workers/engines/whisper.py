@@ -113,6 +113,7 @@ ENGINE = EngineSpec(
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HALLUCINATION_SILENCE_SECONDS = 2.0
 SAMPLE_RATE = 16000
+LANGUAGE_WINDOWS = 4  # 30 s windows spread over the speech that vote on the language (Whisper itself reads the first)
 
 
 def pick_device() -> tuple[str, str]:
@@ -158,6 +159,23 @@ class WhisperEngine:
         if language and self.multilingual and language not in self.model.supported_languages:
             raise InvalidInput(f"Language '{language}' is not supported by model '{self.spec.id}'.")
 
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """The language over several 30 s windows of the speech (probabilities averaged, weighted by each window's
+        length), and its averaged probability: what is reported as `language_probability`."""
+        totals: dict[str, float] = {}
+        weight = 0.0
+        for window in _windows(samples):
+            if window.size < SAMPLE_RATE // 2:
+                continue
+            _, _, probs = self.model.detect_language(audio=window)
+            for code, p in probs:
+                totals[code] = totals.get(code, 0.0) + float(p) * window.size
+            weight += window.size
+        if not totals:
+            return "en", 0.0
+        language = max(totals, key=lambda code: totals[code])
+        return language, totals[language] / weight
+
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptionInfo]:
         self.check_language(options.language)
         kwargs: dict[str, Any] = {
@@ -186,6 +204,10 @@ class WhisperEngine:
             if not chunks:
                 return iter(()), TranscriptionInfo(options.language or "", 0.0, round(duration, 3))
             samples = np.concatenate(collect_chunks(samples, chunks, SAMPLE_RATE)[0])
+        detected: tuple[str, float] | None = None
+        if kwargs["language"] is None:  # several windows of speech agree better than the first 30 s alone
+            detected = self.detect_language(samples)
+            kwargs["language"] = detected[0]
         segments, info = self.model.transcribe(samples, **kwargs)
         if chunks is not None:  # times on the speech-only audio -> times on the chunk, as faster-whisper does
             from faster_whisper.transcribe import restore_speech_timestamps
@@ -193,10 +215,18 @@ class WhisperEngine:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         out_info = TranscriptionInfo(
             language=info.language,
-            language_probability=round(float(info.language_probability), 4),
+            language_probability=round(float(detected[1] if detected else info.language_probability), 4),
             duration=round(duration, 3),
         )
         return (_convert(seg, i) for i, seg in enumerate(segments)), out_info
+
+
+def _windows(samples: np.ndarray, count: int = LANGUAGE_WINDOWS, size: int = 30 * SAMPLE_RATE) -> list[np.ndarray]:
+    """Up to `count` windows of Whisper's 30 s spread evenly over the (speech-only) audio."""
+    if samples.size <= size:
+        return [samples]
+    starts = np.linspace(0, samples.size - size, num=min(count, int(np.ceil(samples.size / size)))).astype(int)
+    return [samples[s : s + size] for s in starts]
 
 
 def _convert(seg: Any, index: int) -> Segment:
