@@ -76,7 +76,7 @@ def _check_speakers(num: int | None, low: int | None, high: int | None) -> None:
 
 
 async def transcription_job(
-    state: AppState, form: TranscriptionCreate, source: AudioSource, *, live: bool = True
+    state: AppState, form: TranscriptionCreate, source: AudioSource, *, live: bool = True, speakers_only: bool = False
 ) -> tuple[ModelSpec, TranscriptionJob]:
     spec = await require_model(state, form.model, "stt", live=live)
     language = check_language(spec, form.language)
@@ -95,6 +95,7 @@ async def transcription_job(
         header_duration=source.duration,
         audio_key=source.key,
         input_keys=[source.key] if source.uploaded else [],
+        speakers_only=speakers_only,
     )
 
 

@@ -297,6 +297,30 @@ def to_rttm(transcript: Transcript, uri: str = "audio") -> str:
     )
 
 
+class SpeakerTurnPublic(_Public):
+    start: float
+    end: float
+    speaker: str
+
+
+class DiarizationPublic(_Public):
+    """POST /v1/audio/diarization: who spoke when (turns of different speakers may overlap)."""
+
+    duration: float
+    speakers: list[SpeakerSummary]
+    turns: list[SpeakerTurnPublic]
+    diarization: str | None = Field(default=None, description="The pipeline that found the speakers.")
+
+
+def to_diarization(transcript: Transcript) -> DiarizationPublic:
+    return DiarizationPublic(
+        duration=transcript.duration,
+        speakers=list(transcript.speakers or []),
+        turns=[SpeakerTurnPublic(start=t.start, end=t.end, speaker=t.speaker) for t in transcript.turns or []],
+        diarization=transcript.diarization,
+    )
+
+
 TranscriptionBody = TranscriptionPublic | VerboseTranscription | DiarizedTranscription
 
 

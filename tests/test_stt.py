@@ -447,3 +447,39 @@ def test_language_is_voted_over_windows_of_the_whole_speech(model_dir: Path, tes
     assert first == "en"  # what the first window alone says
     language, probability = engine.detect_language(mixed)
     assert language == "es" and 0.5 < probability < 0.95  # a majority, not a certainty
+
+
+async def test_diarization_route_gives_turns_without_a_transcript(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path
+) -> None:
+    content = (testdata / "pyannote_ami_tst00.wav").read_bytes()
+    r = await client.post(
+        "/v1/audio/diarization", headers=auth, files={"file": ("tst00.wav", content)}, data={"model": "whisper-base"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["duration"] == pytest.approx(30.0, abs=0.05) and body["diarization"].startswith("segmentation")
+    assert len(body["speakers"]) == 4 and len({t["speaker"] for t in body["turns"]}) == 4
+    assert all(0 <= t["start"] < t["end"] <= 30.05 for t in body["turns"])
+    job = (await client.get(f"/v1/jobs/{r.headers['x-job-id']}", headers=auth)).json()
+    assert job["result"]["text"] == "" and job["result"]["segments"] == []  # no text was decoded
+    rttm = await client.post(
+        "/v1/audio/diarization",
+        headers=auth,
+        files={"file": ("tst00.wav", content)},
+        data={"response_format": "rttm", "num_speakers": "2"},
+    )
+    lines = [line.split() for line in rttm.text.splitlines()]
+    assert (
+        rttm.status_code == 200
+        and {p[1] for p in lines} == {"tst00"}
+        and {p[7] for p in lines}
+        == {
+            "SPEAKER_00",
+            "SPEAKER_01",
+        }
+    )
+    bad = await client.post("/v1/audio/diarization", headers=auth, files={"file": ("x.wav", b"RIFF")})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_audio"
+    again = await client.get(f"/v1/jobs/{r.headers['x-job-id']}/result", headers=auth)
+    assert again.json()["turns"] == body["turns"]

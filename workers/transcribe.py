@@ -38,6 +38,7 @@ class STTRequest:
     split_channels: bool = False
     prompt: str | None = None
     temperature: float | None = None
+    transcribe: bool = True  # False: speaker turns only (POST /v1/audio/diarization), no decoding
 
 
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
@@ -114,7 +115,7 @@ def transcribe_file(
                     on_progress(min(0.99, (index + min(1.0, seconds / scale)) / len(passes)))
 
             speech = current.speech.view(WHISPER, chunk_start, end)
-            if speech:
+            if speech and request.transcribe:
                 _decode_chunk(engine, current, current.signal(block), offset, speech, on_segment, reached)
             reached(end / SAMPLE_RATE)
         if diarizer is not None:

@@ -18,7 +18,7 @@ from api.routes.transcriptions import transcript_of
 from shared import jobs
 from shared.db.models import Job
 from shared.schemas import ErrorResponse, JobList, JobPublic, JobState
-from shared.transcripts import RESPONSE_FORMATS, render
+from shared.transcripts import RESPONSE_FORMATS, render, to_diarization
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,8 @@ async def get_job_result(
                 f"response_format must be one of {', '.join(RESPONSE_FORMATS)}.", param="response_format"
             )
         uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
+        if request.speakers_only and fmt == "json":  # a diarization job: its turns
+            return Response(content=to_diarization(transcript).model_dump_json(), media_type="application/json")
         body, media_type = render(transcript, fmt, words=request.words, uri=uri)
         return Response(content=body, media_type=media_type)
     if not job.output_key:

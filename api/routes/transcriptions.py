@@ -1,4 +1,5 @@
-"""POST /v1/audio/transcriptions: speech to text (multipart upload), sync, async or streamed (SSE)."""
+"""POST /v1/audio/transcriptions: speech to text (multipart upload), sync, async or streamed (SSE); and
+POST /v1/audio/diarization: the same job with speaker turns only (no text decoded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
@@ -18,10 +20,18 @@ from api.validation import require_model
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.config import Settings
-from shared.db.models import Job
-from shared.jobkinds.transcription import TranscriptionJob
+from shared.db.models import Account, Job
+from shared.jobkinds.transcription import DiarizationCreate, TranscriptionJob
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionCreate
-from shared.transcripts import Transcript, TranscriptionBody, render, render_model, to_json
+from shared.transcripts import (
+    DiarizationPublic,
+    Transcript,
+    TranscriptionBody,
+    render,
+    render_model,
+    to_diarization,
+    to_json,
+)
 
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
 
@@ -38,11 +48,13 @@ def transcript_of(job: Job) -> tuple[TranscriptionJob, Transcript]:
     return TranscriptionJob.model_validate(job.request), Transcript.model_validate(job.result)
 
 
-def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody:
+def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody | DiarizationPublic:
     """A finished transcription job's result in the format the request asked for (or `fmt`): the public model
     for the JSON formats (validated by the route's response_model), the text itself for the others."""
     request, transcript = transcript_of(job)
     fmt = fmt or request.response_format
+    if request.speakers_only and fmt == "json":
+        return to_diarization(transcript)
     if fmt in JSON_FORMATS:
         return render_model(transcript, fmt, words=request.words)
     uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
@@ -89,7 +101,23 @@ async def create_transcription(
     file: Annotated[
         UploadFile | None, File(description="Audio or video file (any format FFmpeg reads); or give `file_id`.")
     ] = None,
-) -> Response | TranscriptionBody:
+) -> Response | TranscriptionBody | DiarizationPublic:
+    return await _transcription(request, response, account, session, settings, state, form, file)
+
+
+async def _transcription(
+    request: Request,
+    response: Response,
+    account: Account,
+    session: AsyncSession,
+    settings: Settings,
+    state: AppState,
+    form: TranscriptionCreate,
+    file: UploadFile | None,
+    *,
+    speakers_only: bool = False,
+) -> Response | TranscriptionBody | DiarizationPublic:
+    """A transcription job from the form (or, `speakers_only`, a diarization job): sync, async or streamed."""
     job_id = new_job_id()
     webhook_url = await checked_webhook_url(state, session, account, form.webhook_url)
     if (file is None) == (form.file_id is None):
@@ -103,7 +131,7 @@ async def create_transcription(
         assert file is not None
         source = await upload_source(state, account, file, job_id, "The uploaded file")
     try:
-        spec, job_request = await transcription_job(state, form, source)
+        spec, job_request = await transcription_job(state, form, source, speakers_only=speakers_only)
     except APIError:
         if source.uploaded:
             await anyio.to_thread.run_sync(state.store.delete, source.key)
@@ -161,3 +189,40 @@ def _sse_events(state: AppState, job_id: str, pubsub: Any, budget: float, respon
         return event
 
     return sse_events(state, job_id, pubsub, budget, delta=delta, done=done)
+
+
+@router.post(
+    "/diarization",
+    operation_id="audio-diarization",
+    summary="Who spoke when: speaker turns, no transcript",
+    response_model=DiarizationPublic,
+    response_model_exclude_none=True,
+    responses={
+        200: {
+            "description": "The speaker turns (overlaps included): JSON, or NIST RTTM with response_format=rttm.",
+            "content": {"text/plain": {}},
+        },
+        202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        402: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        413: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+    },
+)
+async def create_diarization(
+    request: Request,
+    response: Response,
+    account: AccountDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    state: StateDep,
+    form: Annotated[DiarizationCreate, Form()],
+    file: Annotated[UploadFile | None, File(description="Audio or video file; or give `file_id`.")] = None,
+) -> Response | DiarizationPublic | TranscriptionBody:
+    """Speaker diarization alone, on the STT workers (billed like a transcription of the same audio)."""
+    return await _transcription(
+        request, response, account, session, settings, state, form.as_transcription(), file, speakers_only=True
+    )

@@ -58,6 +58,40 @@ class TranscriptionCreate(TranscriptionOptions):
         return self.timestamps == "word" or "word" in (self.timestamp_granularities or [])
 
 
+class DiarizationCreate(BaseModel):
+    """The form fields of POST /v1/audio/diarization: who spoke when, no transcript (the audio is `file`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model: str = Field(
+        default=DEFAULT_STT_MODEL, max_length=64, description="STT model whose workers run it (no text is decoded)."
+    )
+    response_format: Literal["json", "rttm"] = Field(default="json", description="json (turns) or rttm (NIST RTTM).")
+    num_speakers: int | None = Field(default=None, ge=1, le=32, description="Exact number of speakers.")
+    min_speakers: int | None = Field(default=None, ge=1, le=32, description="At least this many speakers.")
+    max_speakers: int | None = Field(default=None, ge=1, le=32, description="At most this many speakers.")
+    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
+    file_id: str | None = Field(
+        default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
+    )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
+    )
+
+    def as_transcription(self) -> TranscriptionCreate:
+        return TranscriptionCreate(  # type: ignore[call-arg]  # populate_by_name: async_ is the field's name
+            model=self.model,
+            diarization=True,
+            response_format="rttm" if self.response_format == "rttm" else "json",
+            num_speakers=self.num_speakers,
+            min_speakers=self.min_speakers,
+            max_speakers=self.max_speakers,
+            async_=self.async_,
+            file_id=self.file_id,
+            webhook_url=self.webhook_url,
+        )
+
+
 class TranscriptionJob(TranscriptionOptions):
     """A transcription job as stored in its row."""
 
@@ -69,6 +103,7 @@ class TranscriptionJob(TranscriptionOptions):
         default=0.0, description="Duration the container claims: the estimate reserved and the progress scale."
     )
     audio_key: str = Field(default="", description="The audio in the object store (an upload or a stored file).")
+    speakers_only: bool = Field(default=False, description="Diarization only: speaker turns, no transcript.")
     input_keys: list[str] = Field(
         default_factory=list, description="Uploads made for this job alone: deleted when it ends (a file is not)."
     )

@@ -32,6 +32,7 @@ def transcribe(job: JobContext) -> Outcome:
         split_channels=req.channels == "split",
         prompt=req.prompt,
         temperature=req.temperature,
+        transcribe=not req.speakers_only,
     )
 
     def on_segment(segment: Segment) -> None:
