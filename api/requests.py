@@ -8,6 +8,7 @@ line only needs a model whose weights exist somewhere (its items wait for worker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import anyio
 from fastapi import UploadFile
@@ -76,9 +77,21 @@ def _check_speakers(num: int | None, low: int | None, high: int | None) -> None:
 
 
 async def transcription_job(
-    state: AppState, form: TranscriptionCreate, source: AudioSource, *, live: bool = True, speakers_only: bool = False
+    state: AppState,
+    form: TranscriptionCreate,
+    source: AudioSource,
+    *,
+    live: bool = True,
+    speakers_only: bool = False,
+    task: Literal["transcribe", "translate"] = "transcribe",
 ) -> tuple[ModelSpec, TranscriptionJob]:
     spec = await require_model(state, form.model, "stt", live=live)
+    if task == "translate" and spec.languages == ("en",):
+        multilingual = ", ".join(m.id for m in MODELS.values() if m.kind == "stt" and not m.languages)
+        raise InvalidRequest(
+            f"Model '{spec.id}' only knows English and cannot translate; use a multilingual one: {multilingual}.",
+            param="model",
+        )
     language = check_language(spec, form.language)
     if form.stream and form.response_format not in STREAMABLE:
         raise InvalidRequest("Streaming supports response_format json or text.", param="response_format")
@@ -96,6 +109,7 @@ async def transcription_job(
         audio_key=source.key,
         input_keys=[source.key] if source.uploaded else [],
         speakers_only=speakers_only,
+        task=task,
     )
 
 

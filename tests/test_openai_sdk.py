@@ -52,3 +52,16 @@ def test_openai_bad_key(live_api: str) -> None:
     bad = openai.OpenAI(base_url=f"{live_api}/v1", api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.models.list()
+
+
+def test_openai_translation(oa: openai.OpenAI, testdata: Path) -> None:
+    """The official SDK's audio.translations: German speech in, English text out (Whisper's translate task)."""
+    with (testdata / "leopard_test_de.wav").open("rb") as fh:
+        result = oa.audio.translations.create(model="whisper-base", file=fh)
+    words = set(result.text.lower().replace(".", " ").replace(",", " ").split())
+    assert {"the", "room"} & words and not {"der", "raum", "wurde"} & words, result.text
+    with (testdata / "leopard_test_de.wav").open("rb") as fh:
+        srt = oa.audio.translations.create(model="whisper-base", file=fh, response_format="srt")
+    assert "-->" in srt
+    with pytest.raises(openai.BadRequestError, match="cannot translate"), (testdata / "jfk.flac").open("rb") as fh:
+        oa.audio.translations.create(model="whisper-tiny.en", file=fh)

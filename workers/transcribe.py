@@ -39,6 +39,7 @@ class STTRequest:
     prompt: str | None = None
     temperature: float | None = None
     transcribe: bool = True  # False: speaker turns only (POST /v1/audio/diarization), no decoding
+    task: str = "transcribe"  # or "translate": Whisper's translation to English (POST /v1/audio/translations)
 
 
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
@@ -89,6 +90,7 @@ def transcribe_file(
         word_timestamps=request.words or request.diarization,
         initial_prompt=request.prompt,
         temperature=request.temperature,
+        task=request.task,
     )
     diarizer = None if request.split_channels else diarizer
     if diarizer is not None:

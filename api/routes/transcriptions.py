@@ -4,7 +4,7 @@ POST /v1/audio/diarization: the same job with speaker turns only (no text decode
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -21,7 +21,7 @@ from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.config import Settings
 from shared.db.models import Account, Job
-from shared.jobkinds.transcription import DiarizationCreate, TranscriptionJob
+from shared.jobkinds.transcription import DiarizationCreate, TranscriptionJob, TranslationCreate
 from shared.schemas import ErrorResponse, JobPublic, TranscriptionCreate
 from shared.transcripts import (
     DiarizationPublic,
@@ -116,6 +116,7 @@ async def _transcription(
     file: UploadFile | None,
     *,
     speakers_only: bool = False,
+    task: Literal["transcribe", "translate"] = "transcribe",
 ) -> Response | TranscriptionBody | DiarizationPublic:
     """A transcription job from the form (or, `speakers_only`, a diarization job): sync, async or streamed."""
     job_id = new_job_id()
@@ -131,7 +132,7 @@ async def _transcription(
         assert file is not None
         source = await upload_source(state, account, file, job_id, "The uploaded file")
     try:
-        spec, job_request = await transcription_job(state, form, source, speakers_only=speakers_only)
+        spec, job_request = await transcription_job(state, form, source, speakers_only=speakers_only, task=task)
     except APIError:
         if source.uploaded:
             await anyio.to_thread.run_sync(state.store.delete, source.key)
@@ -225,4 +226,41 @@ async def create_diarization(
     """Speaker diarization alone, on the STT workers (billed like a transcription of the same audio)."""
     return await _transcription(
         request, response, account, session, settings, state, form.as_transcription(), file, speakers_only=True
+    )
+
+
+@router.post(
+    "/translations",
+    operation_id="audio-translations",
+    summary="Translate speech in any language to English text (OpenAI's route)",
+    response_model=TranscriptionBody,
+    response_model_exclude_none=True,
+    responses={
+        200: {
+            "description": "The English text: JSON (json, verbose_json), plain text, SRT or VTT.",
+            "content": {"text/plain": {}, "application/x-subrip": {}, "text/vtt": {}},
+        },
+        202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        402: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        413: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+    },
+)
+async def create_translation(
+    request: Request,
+    response: Response,
+    account: AccountDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    state: StateDep,
+    form: Annotated[TranslationCreate, Form()],
+    file: Annotated[UploadFile | None, File(description="Audio or video file; or give `file_id`.")] = None,
+) -> Response | TranscriptionBody | DiarizationPublic:
+    """Whisper's translate task: the source language is detected (reported as `language`), the text is English."""
+    return await _transcription(
+        request, response, account, session, settings, state, form.as_transcription(), file, task="translate"
     )

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, cast
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal, cast
 
 import typer
 from rich.console import Console
@@ -65,6 +65,14 @@ class TranscriptFormat(StrEnum):
     rttm = "rttm"
 
 
+class TranslationFormat(StrEnum):
+    text = "text"
+    json = "json"
+    verbose_json = "verbose_json"
+    srt = "srt"
+    vtt = "vtt"
+
+
 SDK_MISSING = (
     "The client commands need the Python SDK: pip install speechtospeechai "
     "(from a checkout of this repository: pip install -e sdk/python)."
@@ -91,6 +99,7 @@ def register(app: typer.Typer) -> None:
     panel = "Client (talks to a running server)"
     app.command(rich_help_panel=panel)(speak)
     app.command(rich_help_panel=panel)(transcribe)
+    app.command(rich_help_panel=panel)(translate)
     app.command(rich_help_panel=panel)(clone)
     app.add_typer(jobs_app, name="jobs", rich_help_panel=panel)
     app.add_typer(voices_app, name="voices", rich_help_panel=panel)
@@ -300,6 +309,34 @@ def transcribe(
         if done.status != "succeeded":
             raise _job_failure(done)
         result = client.jobs.transcription(done.id, response_format=fmt)
+    text = result if isinstance(result, str) else result.model_dump_json(indent=2, exclude_none=True)
+    if output is None:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+    else:
+        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        err.print(f"Wrote {escape(str(output))} ({fmt})")
+
+
+def translate(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Audio or video file to translate.")
+    ],
+    model: Annotated[str | None, typer.Option(help="Multilingual speech-to-text model (default whisper-base).")] = None,
+    output_format: Annotated[
+        TranslationFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = TranslationFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    base_url: BaseUrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Speech in any language to English text: upload FILE, print the translation (text, json, srt, vtt)."""
+    fmt = cast('Literal["json", "text", "srt", "verbose_json", "vtt"]', output_format.value)
+    with (
+        _client(base_url, api_key) as client,
+        _progress(transfer=True) as progress,
+        _uploading([file], progress) as (upload,),
+    ):
+        result = client.audio.translations.create(file=upload, model=model, response_format=fmt)
     text = result if isinstance(result, str) else result.model_dump_json(indent=2, exclude_none=True)
     if output is None:
         sys.stdout.write(text.rstrip("\n") + "\n")

@@ -92,6 +92,37 @@ class DiarizationCreate(BaseModel):
         )
 
 
+class TranslationCreate(BaseModel):
+    """The form fields of POST /v1/audio/translations (OpenAI's): speech in any language to English text."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model: str = Field(default=DEFAULT_STT_MODEL, max_length=64, description="A multilingual STT model.")
+    prompt: str | None = Field(default=None, max_length=2000, description="Text (in English) to guide the style.")
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] = Field(
+        default="json", description="json, text, srt, verbose_json or vtt."
+    )
+    temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Sampling temperature.")
+    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
+    file_id: str | None = Field(
+        default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
+    )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
+    )
+
+    def as_transcription(self) -> TranscriptionCreate:
+        return TranscriptionCreate(  # type: ignore[call-arg]  # populate_by_name: async_ is the field's name
+            model=self.model,
+            prompt=self.prompt,
+            response_format=self.response_format,
+            temperature=self.temperature,
+            async_=self.async_,
+            file_id=self.file_id,
+            webhook_url=self.webhook_url,
+        )
+
+
 class TranscriptionJob(TranscriptionOptions):
     """A transcription job as stored in its row."""
 
@@ -104,6 +135,9 @@ class TranscriptionJob(TranscriptionOptions):
     )
     audio_key: str = Field(default="", description="The audio in the object store (an upload or a stored file).")
     speakers_only: bool = Field(default=False, description="Diarization only: speaker turns, no transcript.")
+    task: Literal["transcribe", "translate"] = Field(
+        default="transcribe", description="translate: English text from speech in any language (Whisper's task)."
+    )
     input_keys: list[str] = Field(
         default_factory=list, description="Uploads made for this job alone: deleted when it ends (a file is not)."
     )

@@ -66,6 +66,13 @@ def test_transcribe_prints_the_text(s2s: S2S, testdata: Path) -> None:
     assert "Transcribing with whisper-base" in done.stderr.decode()
 
 
+def test_translate_prints_english(s2s: S2S, testdata: Path) -> None:
+    done = s2s("translate", str(testdata / "leopard_test_de.wav"))
+    assert done.returncode == 0, done.stderr.decode()
+    words = set(done.stdout.decode().lower().replace(".", " ").split())
+    assert {"the", "room"} & words and not {"der", "raum"} & words
+
+
 def test_transcribe_json_with_word_timestamps(s2s: S2S, testdata: Path, tmp_path: Path) -> None:
     out = tmp_path / "jfk.json"
     done = s2s(

@@ -194,6 +194,17 @@ def test_transcription_text_formats(sdk: Client, testdata: Path) -> None:
     assert "ask not what your country can do for you" in srt.lower()
 
 
+def test_translation_and_diarization(sdk: Client, testdata: Path) -> None:
+    english = sdk.audio.translations.create(model="whisper-base", file=testdata / "leopard_test_es.wav")
+    assert isinstance(english, s2s.Transcription) and english.language == "es"
+    assert {"the", "sands"} & set(english.text.lower().replace(",", " ").replace(".", " ").split()), english.text
+    turns = sdk.audio.diarization.create(file=testdata / "pyannote_ami_tst00.wav")
+    assert isinstance(turns, s2s.types.Diarization) and len({t.speaker for t in turns.turns}) == 4
+    assert sum(s.speaking_seconds for s in turns.speakers) > 25
+    rttm = sdk.audio.diarization.create(file=testdata / "jfk.flac", response_format="rttm")
+    assert isinstance(rttm, str) and rttm.startswith("SPEAKER jfk 1 ") and "SPEAKER_00" in rttm
+
+
 # --- jobs -------------------------------------------------------------------------------------------------
 def test_async_speech_job_waited_and_downloaded(sdk: Client, tmp_path: Path) -> None:
     job = sdk.audio.speech.create(model="piper", voice="joe", input="A job in the background.", wait=False)

@@ -33,6 +33,7 @@ def transcribe(job: JobContext) -> Outcome:
         prompt=req.prompt,
         temperature=req.temperature,
         transcribe=not req.speakers_only,
+        task=req.task,
     )
 
     def on_segment(segment: Segment) -> None:

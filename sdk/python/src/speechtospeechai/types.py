@@ -107,6 +107,29 @@ class Transcription(_Object):
         return self
 
 
+class SpeakerTurn(_Object):
+    start: float
+    end: float
+    speaker: str
+
+
+class SpeakerTime(_Object):
+    id: str
+    speaking_seconds: float
+
+
+class Diarization(_Object):
+    """Who spoke when (POST /v1/audio/diarization): turns of different speakers may overlap."""
+
+    duration: float
+    speakers: list[SpeakerTime] = Field(default_factory=list)
+    turns: list[SpeakerTurn] = Field(default_factory=list)
+    diarization: str | None = None
+
+
+TranslationFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+
+
 # --- jobs -----------------------------------------------------------------------------------------------
 class JobError(_Object):
     code: str

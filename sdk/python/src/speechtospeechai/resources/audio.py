@@ -25,6 +25,7 @@ from .._response import AudioResponse, async_to_streamed_response_wrapper, to_st
 from ..types import (
     AudioFormat,
     ChannelMode,
+    Diarization,
     Emotion,
     Job,
     JsonFormat,
@@ -32,9 +33,77 @@ from ..types import (
     TimestampGranularity,
     Transcription,
     TranscriptionFormat,
+    TranslationFormat,
 )
 
-__all__ = ["AsyncAudio", "AsyncSpeech", "AsyncTranscriptions", "Audio", "Speech", "Transcriptions"]
+__all__ = [
+    "AsyncAudio",
+    "AsyncDiarization",
+    "AsyncSpeech",
+    "AsyncTranscriptions",
+    "AsyncTranslations",
+    "Audio",
+    "DiarizationResource",
+    "Speech",
+    "Transcriptions",
+    "Translations",
+]
+
+
+def _translation_options(
+    *,
+    file: FileTypes,
+    model: str | None,
+    prompt: str | None,
+    response_format: TranslationFormat | None,
+    temperature: float | None,
+    extra_headers: Mapping[str, str] | None,
+    timeout: Timeout,
+) -> RequestOptions:
+    data = {"model": model, "prompt": prompt, "response_format": response_format, "temperature": temperature}
+    return make_options(
+        "POST",
+        "audio/translations",
+        data=data,
+        files=[("file", prepare_file(file))],
+        extra_headers=extra_headers,
+        timeout=timeout,
+    )
+
+
+def _diarization_options(
+    *,
+    file: FileTypes,
+    model: str | None,
+    response_format: Literal["json", "rttm"] | None,
+    num_speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
+    extra_headers: Mapping[str, str] | None,
+    timeout: Timeout,
+) -> RequestOptions:
+    data = {
+        "model": model,
+        "response_format": response_format,
+        "num_speakers": num_speakers,
+        "min_speakers": min_speakers,
+        "max_speakers": max_speakers,
+    }
+    return make_options(
+        "POST",
+        "audio/diarization",
+        data=data,
+        files=[("file", prepare_file(file))],
+        extra_headers=extra_headers,
+        timeout=timeout,
+    )
+
+
+def _diarization_result(response: object, response_format: str | None) -> Diarization | str:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    return response.text if response_format == "rttm" else parse_model(response, Diarization)
 
 
 def _speech_options(
@@ -360,6 +429,65 @@ class Transcriptions(SyncAPIResource):
         return parse_transcription(response, response_format)
 
 
+class Translations(SyncAPIResource):
+    """Speech in any language to English text (OpenAI's audio.translations)."""
+
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        prompt: str | None = None,
+        response_format: TranslationFormat | None = None,
+        temperature: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription | str:
+        """Translate `file` to English with a multilingual `model`; json/verbose_json give a `Transcription`
+        (its `language` is the source language), text, srt and vtt a `str`. A long file answered 202 is waited for.
+        """
+        options = _translation_options(
+            file=file, model=model, prompt=prompt, response_format=response_format, temperature=temperature,
+            extra_headers=extra_headers, timeout=timeout,
+        )  # fmt: skip
+        response = self._client.request(options)
+        if response.status_code == 202:
+            job = parse_model(response, Job)
+            self._client.jobs._wait_for_success(job.id)
+            return self._client.jobs.transcription(job.id, response_format=response_format)
+        return parse_transcription(response, response_format)
+
+
+class DiarizationResource(SyncAPIResource):
+    """Who spoke when, without a transcript."""
+
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        response_format: Literal["json", "rttm"] | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Diarization | str:
+        """Speaker turns of `file`: a `Diarization` (json), or the RTTM text (`response_format="rttm"`)."""
+        options = _diarization_options(
+            file=file, model=model, response_format=response_format, num_speakers=num_speakers,
+            min_speakers=min_speakers, max_speakers=max_speakers, extra_headers=extra_headers, timeout=timeout,
+        )  # fmt: skip
+        response = self._client.request(options)
+        if response.status_code == 202:
+            job = parse_model(response, Job)
+            self._client.jobs._wait_for_success(job.id)
+            response = self._client.request(
+                make_options("GET", f"jobs/{job.id}/result", params={"response_format": response_format})
+            )
+        return _diarization_result(response, response_format)
+
+
 class Audio(SyncAPIResource):
     @cached_property
     def speech(self) -> Speech:
@@ -368,6 +496,14 @@ class Audio(SyncAPIResource):
     @cached_property
     def transcriptions(self) -> Transcriptions:
         return Transcriptions(self._client)
+
+    @cached_property
+    def translations(self) -> Translations:
+        return Translations(self._client)
+
+    @cached_property
+    def diarization(self) -> DiarizationResource:
+        return DiarizationResource(self._client)
 
 
 class AsyncSpeech(AsyncAPIResource):
@@ -588,6 +724,63 @@ class AsyncTranscriptions(AsyncAPIResource):
         return parse_transcription(response, response_format)
 
 
+class AsyncTranslations(AsyncAPIResource):
+    """Speech in any language to English text (OpenAI's audio.translations)."""
+
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        prompt: str | None = None,
+        response_format: TranslationFormat | None = None,
+        temperature: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Transcription | str:
+        """As `Translations.create`."""
+        options = _translation_options(
+            file=file, model=model, prompt=prompt, response_format=response_format, temperature=temperature,
+            extra_headers=extra_headers, timeout=timeout,
+        )  # fmt: skip
+        response = await self._client.request(options)
+        if response.status_code == 202:
+            job = parse_model(response, Job)
+            await self._client.jobs._wait_for_success(job.id)
+            return await self._client.jobs.transcription(job.id, response_format=response_format)
+        return parse_transcription(response, response_format)
+
+
+class AsyncDiarization(AsyncAPIResource):
+    """Who spoke when, without a transcript."""
+
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        response_format: Literal["json", "rttm"] | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Diarization | str:
+        """As `DiarizationResource.create`."""
+        options = _diarization_options(
+            file=file, model=model, response_format=response_format, num_speakers=num_speakers,
+            min_speakers=min_speakers, max_speakers=max_speakers, extra_headers=extra_headers, timeout=timeout,
+        )  # fmt: skip
+        response = await self._client.request(options)
+        if response.status_code == 202:
+            job = parse_model(response, Job)
+            await self._client.jobs._wait_for_success(job.id)
+            response = await self._client.request(
+                make_options("GET", f"jobs/{job.id}/result", params={"response_format": response_format})
+            )
+        return _diarization_result(response, response_format)
+
+
 class AsyncAudio(AsyncAPIResource):
     @cached_property
     def speech(self) -> AsyncSpeech:
@@ -596,6 +789,14 @@ class AsyncAudio(AsyncAPIResource):
     @cached_property
     def transcriptions(self) -> AsyncTranscriptions:
         return AsyncTranscriptions(self._client)
+
+    @cached_property
+    def translations(self) -> AsyncTranslations:
+        return AsyncTranslations(self._client)
+
+    @cached_property
+    def diarization(self) -> AsyncDiarization:
+        return AsyncDiarization(self._client)
 
 
 class SpeechWithStreamingResponse:
