@@ -16,15 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AppState
-from api.errors import InvalidAudio, InvalidRequest, NotFound
+from api.errors import InvalidAudio, InvalidRequest, NotFound, VoiceNotFound
 from api.validation import check_language, clean_text, require_model
 from api.voices import default_clone_model, resolve_voice
 from shared import audio
 from shared.catalog import MODELS, ModelSpec
-from shared.db.models import Account, StoredFile
+from shared.db.models import Account, StoredFile, Voice
 from shared.jobkinds.clone import CloneCreate, CloneJob
 from shared.jobkinds.speech import SpeechCreate, SpeechJob
-from shared.jobkinds.transcription import TranscriptionCreate, TranscriptionJob
+from shared.jobkinds.transcription import KnownSpeaker, TranscriptionCreate, TranscriptionJob
 from shared.storage import input_key
 
 STREAMABLE = ("json", "text")
@@ -76,6 +76,29 @@ def _check_speakers(num: int | None, low: int | None, high: int | None) -> None:
         raise InvalidRequest("num_speakers must lie within min_speakers and max_speakers.", param="num_speakers")
 
 
+async def known_speakers(session: AsyncSession, account: Account, ids: list[str] | None) -> list[KnownSpeaker]:
+    """The account's ready voices named by `known_speakers`, in the order given."""
+    if not ids:
+        return []
+    if len(set(ids)) != len(ids):
+        raise InvalidRequest("known_speakers names a voice twice.", param="known_speakers")
+    rows = (
+        (await session.execute(select(Voice).where(Voice.id.in_(ids), Voice.account_id == account.id))).scalars().all()
+    )
+    found = {row.id: row for row in rows}
+    out = []
+    for voice_id in ids:
+        row = found.get(voice_id)
+        if row is None:
+            raise VoiceNotFound(
+                f"Voice '{voice_id}' does not exist; list yours with GET /v1/voices.", param="known_speakers"
+            )
+        if row.status != "ready" or not row.reference_key:
+            raise InvalidRequest(f"Voice '{voice_id}' is {row.status}; wait until it is ready.", param="known_speakers")
+        out.append(KnownSpeaker(voice_id=row.id, name=row.name, reference_key=row.reference_key))
+    return out
+
+
 async def transcription_job(
     state: AppState,
     form: TranscriptionCreate,
@@ -84,6 +107,7 @@ async def transcription_job(
     live: bool = True,
     speakers_only: bool = False,
     task: Literal["transcribe", "translate"] = "transcribe",
+    known: list[KnownSpeaker] | None = None,
 ) -> tuple[ModelSpec, TranscriptionJob]:
     spec = await require_model(state, form.model, "stt", live=live)
     if task == "translate" and spec.languages == ("en",):
@@ -96,6 +120,11 @@ async def transcription_job(
     if form.stream and form.response_format not in STREAMABLE:
         raise InvalidRequest("Streaming supports response_format json or text.", param="response_format")
     _check_speakers(form.num_speakers, form.min_speakers, form.max_speakers)
+    if form.known_speakers and form.channels == "split":
+        raise InvalidRequest(
+            "known_speakers needs diarization of the mix; with channels=split each channel is its own speaker.",
+            param="known_speakers",
+        )
     if form.channels == "split" and source.channels < 2:
         raise InvalidRequest(
             "channels=split needs a file with two or more channels; this one is mono.", param="channels"
@@ -110,6 +139,7 @@ async def transcription_job(
         input_keys=[source.key] if source.uploaded else [],
         speakers_only=speakers_only,
         task=task,
+        known=known or [],
     )
 
 

@@ -483,3 +483,45 @@ async def test_diarization_route_gives_turns_without_a_transcript(
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_audio"
     again = await client.get(f"/v1/jobs/{r.headers['x-job-id']}/result", headers=auth)
     assert again.json()["turns"] == body["turns"]
+
+
+async def test_known_speakers_are_named(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    """A voice of the library (cloned from one half of a recording) names the speaker who sounds like it in
+    another recording (the other half, then a different person); the other speaker keeps SPEAKER_NN."""
+    import numpy as np
+
+    from shared import audio
+
+    kennedy = audio.decode(str(testdata / "jfk.flac"), sample_rate=16000)
+    other = audio.decode(str(testdata / "leopard_test_en.wav"), sample_rate=16000)
+    half = kennedy.size // 2
+    voice = await client.post(
+        "/v1/voices/clone",
+        headers=auth,
+        files={"file": ("ref.wav", audio.encode(kennedy[:half], 16000, "wav"))},
+        data={"name": "Kennedy", "model": "piper"},
+    )
+    assert voice.status_code == 200, voice.text
+    mixed = np.concatenate([kennedy[half:], np.zeros(16000, dtype=np.float32), other])
+    body = audio.encode(mixed, 16000, "wav")
+    r = await client.post(
+        "/v1/audio/diarization",
+        headers=auth,
+        files={"file": ("two.wav", body)},
+        data={"known_speakers": voice.json()["id"]},
+    )
+    assert r.status_code == 200, r.text
+    turns = r.json()["turns"]
+    names = {t["speaker"] for t in turns}
+    assert "Kennedy" in names and len(names) == 2 and any(n.startswith("SPEAKER_") for n in names)
+    kennedy_end = (kennedy.size - half) / 16000
+    spoken = [t for t in turns if t["speaker"] == "Kennedy"]
+    assert sum(max(0, min(t["end"], kennedy_end) - t["start"]) for t in spoken) > 0.8 * sum(
+        t["end"] - t["start"] for t in spoken
+    )  # Kennedy's turns lie in his part
+    text = await transcribe(client, auth, body, name="two.wav", known_speakers=voice.json()["id"], timestamps="word")
+    labelled = text.json()
+    assert "Kennedy" in {s["id"] for s in labelled["speakers"]}
+    assert any(s.get("speaker") == "Kennedy" and "country" in s["text"].lower() for s in labelled["segments"])
+    missing = await transcribe(client, auth, body, known_speakers="voice_doesnotexist")
+    assert missing.status_code == 404 and missing.json()["error"]["param"] == "known_speakers"

@@ -40,6 +40,7 @@ class STTRequest:
     temperature: float | None = None
     transcribe: bool = True  # False: speaker turns only (POST /v1/audio/diarization), no decoding
     task: str = "transcribe"  # or "translate": Whisper's translation to English (POST /v1/audio/translations)
+    known: dict[str, np.ndarray] = field(default_factory=dict)  # known_speakers: name -> 16 kHz reference audio
 
 
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
@@ -184,6 +185,10 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         backend = "channels"
     elif diarizer is not None:
         turns = diarizer.finish(request.constraints)
+        identify = getattr(diarizer, "identify", None)
+        if request.known and identify is not None:  # speakers who sound like a known voice take its name
+            named = identify(request.known)
+            turns = [replace(t, speaker=named[t.speaker][0]) if t.speaker in named else t for t in turns]
         segments = assign_speakers(segments, turns)
         backend = diarizer.name
     for i, segment in enumerate(segments):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import APIError, InvalidRequest
-from api.requests import file_source, transcription_job, upload_source
+from api.requests import file_source, known_speakers, transcription_job, upload_source
 from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
 from api.validation import require_model
 from api.webhook_urls import checked_webhook_url
@@ -126,13 +126,16 @@ async def _transcription(
             "Send the audio as `file`, or the id of an uploaded file as `file_id` (one of them).", param="file"
         )
     await require_model(state, form.model, "stt")  # the model is checked before the upload is read and stored
+    known = await known_speakers(session, account, form.known_speakers)
     if form.file_id is not None:
         source = await file_source(session, account, form.file_id)
     else:
         assert file is not None
         source = await upload_source(state, account, file, job_id, "The uploaded file")
     try:
-        spec, job_request = await transcription_job(state, form, source, speakers_only=speakers_only, task=task)
+        spec, job_request = await transcription_job(
+            state, form, source, speakers_only=speakers_only, task=task, known=known
+        )
     except APIError:
         if source.uploaded:
             await anyio.to_thread.run_sync(state.store.delete, source.key)

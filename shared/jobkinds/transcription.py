@@ -33,6 +33,12 @@ class TranscriptionOptions(BaseModel):
     channels: Literal["mix", "split"] = Field(
         default="mix", description="mix: downmix to mono; split: transcribe each channel apart."
     )
+    known_speakers: list[str] | None = Field(
+        default=None,
+        max_length=8,
+        description="Up to 8 voice ids of your voice library: a detected speaker who sounds like one is labelled "
+        "with that voice's name instead of SPEAKER_NN (implies diarization).",
+    )
 
 
 class TranscriptionCreate(TranscriptionOptions):
@@ -58,6 +64,14 @@ class TranscriptionCreate(TranscriptionOptions):
         return self.timestamps == "word" or "word" in (self.timestamp_granularities or [])
 
 
+class KnownSpeaker(BaseModel):
+    """A voice of the account's library a transcription may recognise."""
+
+    voice_id: str
+    name: str
+    reference_key: str
+
+
 class DiarizationCreate(BaseModel):
     """The form fields of POST /v1/audio/diarization: who spoke when, no transcript (the audio is `file`)."""
 
@@ -70,6 +84,9 @@ class DiarizationCreate(BaseModel):
     num_speakers: int | None = Field(default=None, ge=1, le=32, description="Exact number of speakers.")
     min_speakers: int | None = Field(default=None, ge=1, le=32, description="At least this many speakers.")
     max_speakers: int | None = Field(default=None, ge=1, le=32, description="At most this many speakers.")
+    known_speakers: list[str] | None = Field(
+        default=None, max_length=8, description="Up to 8 voice ids: matching speakers get the voice's name."
+    )
     async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
     file_id: str | None = Field(
         default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
@@ -86,6 +103,7 @@ class DiarizationCreate(BaseModel):
             num_speakers=self.num_speakers,
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
+            known_speakers=self.known_speakers,
             async_=self.async_,
             file_id=self.file_id,
             webhook_url=self.webhook_url,
@@ -135,6 +153,7 @@ class TranscriptionJob(TranscriptionOptions):
     )
     audio_key: str = Field(default="", description="The audio in the object store (an upload or a stored file).")
     speakers_only: bool = Field(default=False, description="Diarization only: speaker turns, no transcript.")
+    known: list[KnownSpeaker] = Field(default_factory=list, description="The known_speakers, resolved.")
     task: Literal["transcribe", "translate"] = Field(
         default="transcribe", description="translate: English text from speech in any language (Whisper's task)."
     )
@@ -144,7 +163,7 @@ class TranscriptionJob(TranscriptionOptions):
 
     @model_validator(mode="after")
     def _complete(self) -> TranscriptionJob:
-        if self.response_format in ("diarized_json", "rttm"):
+        if self.response_format in ("diarized_json", "rttm") or self.known_speakers:
             self.diarization = True
         if not self.audio_key and self.input_keys:  # rows written before audio_key existed
             self.audio_key = self.input_keys[0]

@@ -42,6 +42,9 @@ STEP_SECONDS = 1.0  # pyannote 3.1's step (10% of the window); 2.5 s costs a qua
 # at distance <= 0.71, and 0.8 scored best on the development clip (tests/data/pyannote_ami_tst00; bench.diarization).
 THRESHOLD = 0.8
 MIN_CLUSTER_SIZE = 12  # pyannote 3.1: smaller clusters join the nearest large one (scaled down for short files)
+IDENTIFY_THRESHOLD = (
+    0.7  # cosine of a known voice to a speaker centroid that names it (tst00: same 0.75-0.96, others <= 0.64)
+)
 MIN_EMBED_SECONDS = 0.4  # a local speaker with less speech gives no embedding (its frames still count)
 POWERSET = np.array(  # class -> active local speakers (3 speakers, at most 2 at once), pyannote's class order
     [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
@@ -147,6 +150,7 @@ class SegmentationDiarizer:
     threshold: float = THRESHOLD
     min_cluster_size: int = MIN_CLUSTER_SIZE
     windows: list[_Window] = field(default_factory=list)
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)  # after finish(): speaker label -> unit centroid
 
     @classmethod
     def load(cls) -> SegmentationDiarizer:
@@ -160,6 +164,44 @@ class SegmentationDiarizer:
 
     def reset(self) -> None:
         self.windows = []
+        self.centroids = {}
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """The unit CAM++ embedding of a recording of one voice (its first 30 s)."""
+        import torch
+
+        features = fbank(np.asarray(audio[: 30 * SAMPLE_RATE], dtype=np.float32))
+        if features.shape[0] < MIN_EMBED_SECONDS * 100:
+            raise ValueError("too little audio to recognise the voice")
+        features = features - features.mean(axis=0, keepdims=True)
+        with torch.inference_mode():
+            vector = self.embedding(torch.from_numpy(features)[None]).numpy()[0]
+        return np.asarray(vector / np.linalg.norm(vector), dtype=np.float32)
+
+    def identify(self, references: dict[str, np.ndarray]) -> dict[str, tuple[str, float]]:
+        """Speaker label -> (known name, cosine) for the labels whose centroid matches a reference voice at
+        IDENTIFY_THRESHOLD or more; one name per label and one label per name (Hungarian on the cosines)."""
+        from scipy.optimize import linear_sum_assignment
+
+        if not references or not self.centroids:
+            return {}
+        labels, names, vectors = list(self.centroids), [], []
+        for name, recording in references.items():
+            try:
+                vectors.append(self.embed(recording))
+                names.append(name)
+            except ValueError:  # a reference too short to recognise: it names nobody
+                log.warning("the reference of known speaker %r is too short to recognise", name)
+        if not vectors:
+            return {}
+        known = np.stack(vectors)
+        scores = np.stack([self.centroids[label] for label in labels]) @ known.T
+        rows, cols = linear_sum_assignment(-scores)
+        return {
+            labels[r]: (names[c], round(float(scores[r, c]), 3))
+            for r, c in zip(rows, cols, strict=True)
+            if scores[r, c] >= IDENTIFY_THRESHOLD
+        }
 
     @property
     def frame_step(self) -> float:
@@ -226,7 +268,10 @@ class SegmentationDiarizer:
             return []
         centroids = self._cluster(flat[valid], constraints)
         assignment = _assign(embeddings, centroids)  # (windows, 3) cluster per local speaker, -1: none
-        turns = self._reconstruct(assignment, len(centroids), constraints.min_speakers or constraints.num_speakers)
+        turns, names = self._reconstruct(
+            assignment, len(centroids), constraints.min_speakers or constraints.num_speakers
+        )
+        self.centroids = {names[str(c)]: centroids[c] for c in range(len(centroids)) if str(c) in names}
         log.info(
             "diarization: %d windows, %d embeddings, %d clusters, %d turns of %d speakers",
             len(self.windows), int(valid.sum()), len(centroids), len(turns), len({t.speaker for t in turns}),
@@ -250,7 +295,10 @@ class SegmentationDiarizer:
         centroids = np.stack([unit[labels == c].mean(axis=0) for c in sorted(set(labels))])
         return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
 
-    def _reconstruct(self, assignment: np.ndarray, clusters: int, at_least: int | None = None) -> list[Turn]:
+    def _reconstruct(
+        self, assignment: np.ndarray, clusters: int, at_least: int | None = None
+    ) -> tuple[list[Turn], dict[str, str]]:
+        """The turns, and each cluster's label (cluster index as str -> SPEAKER_NN, in order of first speech)."""
         step = self.frame_step
         frames = self.windows[0].activity.shape[0]
         begin = [round(float(w.start) / step) for w in self.windows]
@@ -292,7 +340,7 @@ class SegmentationDiarizer:
         for t in sorted(raw, key=lambda t: t.start):
             names.setdefault(t.speaker, f"SPEAKER_{len(names):02d}")
         renamed = (Turn(max(0.0, t.start), t.end, names[t.speaker], t.weight) for t in raw)
-        return sorted(renamed, key=lambda t: (t.start, t.end))
+        return sorted(renamed, key=lambda t: (t.start, t.end)), names
 
 
 def _has_speech(speech: list[tuple[float, float]], start: float, end: float) -> bool:

@@ -41,6 +41,10 @@ def transcribe(job: JobContext) -> Outcome:
             job.stream({"type": "segment", "segment": segment.model_dump(mode="json", exclude_none=True)})
 
     ctx = job.worker
+    for known in req.known:  # the reference recordings of the voices it may recognise
+        name = known.name if known.name not in request.known else f"{known.name} ({known.voice_id})"
+        with local_input(ctx.store, known.reference_key) as reference:
+            request.known[name] = audio.decode(str(reference), sample_rate=16000)
     with ctx.residency.use(job.model) as engine, local_input(ctx.store, req.audio_key) as path:
         pipeline = diarizer(ctx) if request.diarization and not request.split_channels else None
         try:
