@@ -110,6 +110,8 @@ async def transcription_job(
     known: list[KnownSpeaker] | None = None,
 ) -> tuple[ModelSpec, TranscriptionJob]:
     spec = await require_model(state, form.model, "stt", live=live)
+    region = (form.language or "").lower().replace("_", "-").split("-")[1:]
+    script = form.chinese_script or ("traditional" if set(region) & {"tw", "hk", "mo", "hant"} else "simplified")
     if task == "translate" and spec.languages == ("en",):
         multilingual = ", ".join(m.id for m in MODELS.values() if m.kind == "stt" and not m.languages)
         raise InvalidRequest(
@@ -130,7 +132,7 @@ async def transcription_job(
             "channels=split needs a file with two or more channels; this one is mono.", param="channels"
         )
     return spec, TranscriptionJob(
-        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language"}),
+        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language", "chinese_script"}),
         language=language,
         words=form.words,
         filename=source.filename,
@@ -140,6 +142,7 @@ async def transcription_job(
         speakers_only=speakers_only,
         task=task,
         known=known or [],
+        chinese_script=script,
     )
 
 

@@ -525,3 +525,43 @@ async def test_known_speakers_are_named(client: httpx.AsyncClient, auth: dict[st
     assert any(s.get("speaker") == "Kennedy" and "country" in s["text"].lower() for s in labelled["segments"])
     missing = await transcribe(client, auth, body, known_speakers="voice_doesnotexist")
     assert missing.status_code == 404 and missing.json()["error"]["param"] == "known_speakers"
+
+
+def test_chinese_text_follows_the_requested_script() -> None:
+    from shared.transcripts import Segment, Word
+    from workers.transcribe import _convert_script
+
+    def segments() -> list[Segment]:
+        return [Segment(id=0, start=0, end=1, text="漢字簡化 汉字", words=[Word(start=0, end=1, word="漢字")])]
+
+    simplified = segments()
+    _convert_script(simplified, "simplified")
+    assert simplified[0].text == "汉字简化 汉字" and simplified[0].words and simplified[0].words[0].word == "汉字"
+    traditional = segments()
+    _convert_script(traditional, "traditional")
+    assert traditional[0].text == "漢字簡化 漢字"
+
+
+async def test_chinese_script_defaults_from_the_language_region(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path, settings: object
+) -> None:
+    from shared.db.models import Job
+    from shared.db.session import session_scope
+    from shared.jobkinds.transcription import TranscriptionJob
+
+    content = (testdata / "jfk.flac").read_bytes()
+    scripts = {}
+    for language, script in (("zh-TW", None), ("zh", None), ("zh", "traditional")):
+        data = {"language": language, "async": True, **({"chinese_script": script} if script else {})}
+        r = await transcribe(client, auth, content, **data)
+        assert r.status_code == 202, r.text
+        with session_scope(settings.sync_database_url) as session:  # type: ignore[attr-defined]
+            job = session.get(Job, r.json()["id"])
+            assert job is not None
+            stored = TranscriptionJob.model_validate(job.request)
+        scripts[(language, script)] = (stored.language, stored.chinese_script)
+    assert scripts == {
+        ("zh-TW", None): ("zh", "traditional"),
+        ("zh", None): ("zh", "simplified"),
+        ("zh", "traditional"): ("zh", "traditional"),
+    }

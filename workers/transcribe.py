@@ -11,6 +11,7 @@ claims: that is what the transcript reports, what clamps its timestamps and what
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -41,7 +42,10 @@ class STTRequest:
     transcribe: bool = True  # False: speaker turns only (POST /v1/audio/diarization), no decoding
     task: str = "transcribe"  # or "translate": Whisper's translation to English (POST /v1/audio/translations)
     known: dict[str, np.ndarray] = field(default_factory=dict)  # known_speakers: name -> 16 kHz reference audio
+    chinese_script: str = "simplified"  # Chinese output in this script, whatever Whisper wrote
 
+
+log = logging.getLogger(__name__)
 
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -202,6 +206,8 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         if not request.words:
             segment.words = None
     first = next((p.info for p in passes if p.info is not None), None)
+    if (first.language if first else request.language) == "zh":
+        _convert_script(segments, request.chinese_script)
     return Transcript(
         text=" ".join(s.text for s in segments if s.text).strip(),
         language=first.language if first else request.language,
@@ -214,6 +220,21 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         if turns
         else None,
     )
+
+
+def _convert_script(segments: list[Segment], script: str) -> None:
+    """Whisper writes Chinese in either script, even within a file: convert every text to the one asked for
+    (OpenCC's character and phrase tables)."""
+    try:
+        import opencc
+    except ImportError:  # the cpu extra carries it; without it the text stays as decoded
+        log.warning("opencc is not installed: Chinese text is left in the script Whisper wrote")
+        return
+    converter = opencc.OpenCC("s2t" if script == "traditional" else "t2s")
+    for segment in segments:
+        segment.text = converter.convert(segment.text)
+        for word in segment.words or []:
+            word.word = converter.convert(word.word)
 
 
 def _speaker_summary(segments: list[Segment], turns: list[Turn] | None = None) -> list[SpeakerSummary]:

@@ -33,6 +33,11 @@ class TranscriptionOptions(BaseModel):
     channels: Literal["mix", "split"] = Field(
         default="mix", description="mix: downmix to mono; split: transcribe each channel apart."
     )
+    chinese_script: Literal["simplified", "traditional"] | None = Field(
+        default=None,
+        description="Script of Chinese text: simplified or traditional (default: traditional for zh-TW, zh-HK, "
+        "zh-MO and zh-Hant, else simplified).",
+    )
     known_speakers: list[str] | None = Field(
         default=None,
         max_length=8,

@@ -34,6 +34,7 @@ def transcribe(job: JobContext) -> Outcome:
         temperature=req.temperature,
         transcribe=not req.speakers_only,
         task=req.task,
+        chinese_script=req.chinese_script or "simplified",
     )
 
     def on_segment(segment: Segment) -> None:
