@@ -7,7 +7,7 @@ found vs true; real-time factor; peak resident memory of this process. Developme
 (tests/data); `--holdout` scores the acceptance clips of ../shared/testdata/holdout (evaluation only: nothing in
 the pipeline was chosen on them). Writes bench/results/diarization[-holdout].json.
 
-    python -m bench.diarization [--holdout]
+    python -m bench.diarization [--holdout] [--long 60]
 """
 
 from __future__ import annotations
@@ -80,10 +80,55 @@ def run(diarizer: Any, samples: np.ndarray, speech: list[tuple[float, float]]) -
     return turns, time.perf_counter() - started
 
 
+def long_file(minutes: float) -> None:
+    """tst00 repeated to `minutes`, fed in 600 s chunks as the transcription pipeline does: time, peak RSS, and
+    whether the same four voices keep the same labels across chunks (DER against the repeated RTTM)."""
+    from pyannote.core import Annotation, Segment
+
+    from workers.engines.diarize import SpeakerConstraints
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+    from workers.speech_map import speech_regions
+
+    clip = decode(TESTDATA / "pyannote_ami_tst00.wav")
+    ref_clip = reference(TESTDATA / "pyannote_ami_tst00.rttm")
+    repeats = max(1, round(minutes * 60 / (clip.size / 16000)))
+    samples = np.tile(clip, repeats)
+    seconds = samples.size / 16000
+    ref = Annotation()
+    for k in range(repeats):
+        for seg, _, label in ref_clip.itertracks(yield_label=True):
+            ref[Segment(seg.start + k * 30.0, seg.end + k * 30.0)] = label
+    diarizer = SegmentationDiarizer.load()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    chunk = 600 * 16000
+    for offset in range(0, samples.size, chunk):
+        piece = samples[offset : offset + chunk]
+        diarizer.add_chunk(piece, offset / 16000, None, speech_regions(piece))
+    turns = diarizer.finish(SpeakerConstraints())
+    took = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    scored = score(ref, turns, seconds)
+    print(
+        f"{seconds / 60:.0f} min in {took:.0f} s (RTF {took / seconds:.3f}); speakers {scored['speakers']} (true 4); "
+        f"DER {scored['der']:.3f}; peak RSS {peak:.0f} MB (after loading the models {before:.0f} MB)"
+    )
+    write_result(
+        "diarization-long",
+        {"minutes": round(seconds / 60, 1), "seconds_taken": round(took, 1), "rtf": round(took / seconds, 4),
+         "speakers": scored["speakers"], "der": scored["der"], "peak_rss_mb": round(peak),
+         "rss_before_mb": round(before)},
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--holdout", action="store_true", help="Score the acceptance clips (evaluation only).")
+    parser.add_argument("--long", type=float, metavar="MINUTES", help="Diarize tst00 repeated to this length.")
     args = parser.parse_args()
+    if args.long:
+        long_file(args.long)
+        return
     from workers.engines.diarize import BundledDiarizer
     from workers.engines.segmentation_diarizer import SegmentationDiarizer
     from workers.speech_map import speech_regions

@@ -84,6 +84,9 @@ class Transcript(BaseModel):
     segments: list[Segment] = Field(default_factory=list)
     speakers: list[SpeakerSummary] | None = None
     turns: list[SpeakerTurn] | None = None  # the diarization's own turns (None: no diarization, or split channels)
+    coverage: float | None = Field(
+        default=None, description="Share of the VAD speech some decoded segment overlaps (after one retry)."
+    )
     diarization: str | None = Field(default=None, description="How speakers were found: a pipeline or `channels`.")
     processing_seconds: float | None = None
 
@@ -153,6 +156,9 @@ class VerboseTranscription(_Public):
     segments: list[VerboseSegment] = Field(default_factory=list)
     words: list[WordPublic] | None = None
     speakers: list[SpeakerSummary] | None = None
+    coverage: float | None = Field(
+        default=None, description="Share of the detected speech that some segment covers (1.0: nothing skipped)."
+    )
 
 
 class DiarizedSegment(_Public):
@@ -231,6 +237,7 @@ def to_verbose_json(transcript: Transcript, *, words: bool) -> VerboseTranscript
         segments=segments,
         words=[_word(w) for w in transcript.words()] if words else None,
         speakers=transcript.speakers,
+        coverage=transcript.coverage,
     )
 
 

@@ -565,3 +565,15 @@ async def test_chinese_script_defaults_from_the_language_region(
         ("zh", None): ("zh", "simplified"),
         ("zh", "traditional"): ("zh", "traditional"),
     }
+
+
+async def test_coverage_of_the_detected_speech_is_reported(
+    client: httpx.AsyncClient, auth: dict[str, str], testdata: Path
+) -> None:
+    from shared.transcripts import Segment
+    from workers.transcribe import _uncovered
+
+    spans = [Segment(id=0, start=10.5, end=12.0, text="a")]
+    assert _uncovered([(0.0, 1.0), (1.5, 3.0), (4.0, 6.0)], spans, offset=10.0) == [(4.0, 6.0)]
+    body = (await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), response_format="verbose_json")).json()
+    assert 0.9 <= body["coverage"] <= 1.0  # clean speech: every VAD region has its words

@@ -47,6 +47,10 @@ class STTRequest:
 
 log = logging.getLogger(__name__)
 
+# speech the VAD found that no decoded segment covers is decoded once more with these settings before giving up
+RETRY_MIN_SECONDS = 1.0
+RETRY_TEMPERATURE = 0.4
+
 _NORMALIZE = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -68,6 +72,9 @@ class _Pass:
     speech: SpeechMap = field(default_factory=SpeechMap)
     info: TranscriptionInfo | None = None
     segments: list[Segment] = field(default_factory=list)
+    speech_seconds: float = 0.0  # VAD speech sent to the decoder
+    covered_seconds: float = 0.0  # of which some decoded segment overlaps
+    retried: int = 0  # uncovered regions decoded a second time
 
     def signal(self, block: np.ndarray) -> np.ndarray:
         return block[self.channel] if self.channel is not None else block.mean(axis=0)
@@ -154,6 +161,12 @@ def transcribe_file(
     return _transcript(passes, request, duration, diarizer)
 
 
+def _uncovered(speech: list[tuple[float, float]], segments: list[Segment], offset: float) -> list[tuple[float, float]]:
+    """The speech regions (seconds from the chunk's start) that no segment overlaps."""
+    spans = [(s.start - offset, s.end - offset) for s in segments]
+    return [(a, b) for a, b in speech if not any(s < b and e > a for s, e in spans)]
+
+
 def _decode_chunk(
     engine: STTEngine,
     current: _Pass,
@@ -168,6 +181,27 @@ def _decode_chunk(
         current.info = chunk_info
         # later chunks keep the language found at the start, and the prompt only guides the start
         current.options = replace(current.options, language=chunk_info.language, initial_prompt=None)
+    first = len(current.segments)
+    _take(current, segments_iter, offset, on_segment, reached)
+    missed = [(a, b) for a, b in _uncovered(speech, current.segments[first:], offset) if b - a >= RETRY_MIN_SECONDS]
+    for a, b in missed:  # once, with fallback settings: a warmer start and no prompt
+        retry, _ = engine.transcribe(
+            samples, replace(current.options, speech=[(a, b)], temperature=RETRY_TEMPERATURE, initial_prompt=None)
+        )
+        _take(current, retry, offset, on_segment, reached)
+        current.retried += 1
+    current.speech_seconds += sum(b - a for a, b in speech)
+    uncovered = _uncovered(speech, current.segments[first:], offset)
+    current.covered_seconds += sum(b - a for a, b in speech) - sum(b - a for a, b in uncovered)
+
+
+def _take(
+    current: _Pass,
+    segments_iter: Iterator[Segment],
+    offset: float,
+    on_segment: Callable[[Segment], None] | None,
+    reached: Callable[[float], None],
+) -> None:
     for segment in segments_iter:
         segment = segment.shifted(offset)
         if _looping(segment, current.segments):
@@ -206,6 +240,10 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         if not request.words:
             segment.words = None
     first = next((p.info for p in passes if p.info is not None), None)
+    speech = sum(p.speech_seconds for p in passes)
+    coverage = round(sum(p.covered_seconds for p in passes) / speech, 4) if speech > 0 else None
+    if any(p.retried for p in passes):
+        log.info("retried %d uncovered speech regions; coverage %s", sum(p.retried for p in passes), coverage)
     if (first.language if first else request.language) == "zh":
         _convert_script(segments, request.chinese_script)
     return Transcript(
@@ -219,6 +257,7 @@ def _transcript(passes: list[_Pass], request: STTRequest, duration: float, diari
         turns=[SpeakerTurn(start=float(t.start), end=float(t.end), speaker=t.speaker) for t in turns]
         if turns
         else None,
+        coverage=coverage,
     )
 
 
