@@ -113,6 +113,10 @@ ENGINE = EngineSpec(
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HALLUCINATION_SILENCE_SECONDS = 2.0
 SAMPLE_RATE = 16000
+# Speech longer than this is decoded in batches of up-to-30 s clips (faster-whisper's BatchedInferencePipeline),
+# each clip made of the VAD regions that fit in it; shorter speech decodes sequentially (no batching to gain)
+BATCHED_MIN_SECONDS = 300.0
+CLIP_SECONDS = 30.0
 LANGUAGE_WINDOWS = 4  # 30 s windows spread over the speech that vote on the language (Whisper itself reads the first)
 
 
@@ -145,6 +149,16 @@ class WhisperEngine:
             str(path), device=dev, compute_type=compute, cpu_threads=os.cpu_count() or 0, local_files_only=True
         )
         self.multilingual = bool(self.model.model.is_multilingual)
+        self._batched: Any = None
+        # clips decoded at once: a GPU takes many, a CPU gains up to about its thread count (bench/stt.py)
+        self.batch_size = 16 if dev == "cuda" else max(2, min(8, os.cpu_count() or 2))
+
+    def batched(self) -> Any:
+        if self._batched is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(self.model)
+        return self._batched
 
     @classmethod
     def load(cls, model_dir: Path, spec: ModelSpec) -> WhisperEngine:
@@ -196,6 +210,8 @@ class WhisperEngine:
             kwargs["hallucination_silence_threshold"] = HALLUCINATION_SILENCE_SECONDS
         samples = np.asarray(audio, dtype=np.float32)
         duration = samples.size / SAMPLE_RATE
+        if options.speech and sum(e - s for s, e in options.speech) >= BATCHED_MIN_SECONDS and self.batch_size > 1:
+            return self._transcribe_batched(samples, options, kwargs)
         chunks = None
         if options.speech is not None:
             from faster_whisper.vad import collect_chunks
@@ -219,6 +235,69 @@ class WhisperEngine:
             duration=round(duration, 3),
         )
         return (_convert(seg, i) for i, seg in enumerate(segments)), out_info
+
+    def _transcribe_batched(
+        self, samples: np.ndarray, options: TranscribeOptions, kwargs: dict[str, Any]
+    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+        """Long speech: its clips decoded `batch_size` at a time; timestamps come back on the chunk's timeline."""
+        from faster_whisper.vad import collect_chunks
+
+        speech = options.speech or []
+        detected: tuple[str, float] | None = None
+        if kwargs["language"] is None:
+            chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in speech]
+            detected = self.detect_language(np.concatenate(collect_chunks(samples, chunks, SAMPLE_RATE)[0]))
+        batched = {k: v for k, v in kwargs.items() if k not in ("vad_filter", "condition_on_previous_text")}
+        batched["language"] = detected[0] if detected else kwargs["language"]
+        batched["word_timestamps"] = True  # a clip comes back as one long segment: words re-split it in sentences
+        segments, info = self.batched().transcribe(
+            samples, vad_filter=False, clip_timestamps=clips_of(speech), batch_size=self.batch_size, **batched
+        )
+        out_info = TranscriptionInfo(
+            language=info.language,
+            language_probability=round(float(detected[1] if detected else info.language_probability), 4),
+            duration=round(samples.size / SAMPLE_RATE, 3),
+        )
+        keep_words = options.word_timestamps
+        pieces = (piece for seg in segments for piece in _sentences(_convert(seg, 0), keep_words))
+        return (piece.model_copy(update={"id": i}) for i, piece in enumerate(pieces)), out_info
+
+
+SENTENCE_END = (".", "?", "!", "。", "？", "！")
+SPLIT_GAP_SECONDS = 1.0
+
+
+def _sentences(segment: Segment, keep_words: bool) -> list[Segment]:
+    """A long segment cut after each sentence's last word (or at a pause), as sequential decoding would give."""
+    words = segment.words or []
+    if not words:
+        return [segment]
+    out: list[Segment] = []
+    current: list[Word] = []
+    for i, word in enumerate(words):
+        current.append(word)
+        last = i == len(words) - 1
+        pause = not last and words[i + 1].start - word.end >= SPLIT_GAP_SECONDS
+        if last or pause or word.word.strip().endswith(SENTENCE_END):
+            text = "".join(w.word for w in current).strip()
+            update = {"start": current[0].start, "end": current[-1].end, "text": text}
+            out.append(segment.model_copy(update={**update, "words": list(current) if keep_words else None}))
+            current = []
+    return out
+
+
+def clips_of(speech: list[tuple[float, float]], limit: float = CLIP_SECONDS) -> list[dict[str, float]]:
+    """The VAD regions grouped into clips of at most `limit` seconds (a longer region is cut into pieces)."""
+    clips: list[dict[str, float]] = []
+    for start, end in speech:
+        while end - start > limit:  # a region longer than a clip
+            clips.append({"start": start, "end": start + limit})
+            start += limit
+        if clips and end - clips[-1]["start"] <= limit and start >= clips[-1]["end"]:
+            clips[-1]["end"] = end
+        else:
+            clips.append({"start": start, "end": end})
+    return [c for c in clips if c["end"] - c["start"] > 0.05]
 
 
 def _windows(samples: np.ndarray, count: int = LANGUAGE_WINDOWS, size: int = 30 * SAMPLE_RATE) -> list[np.ndarray]:
