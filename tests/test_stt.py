@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -577,3 +578,43 @@ async def test_coverage_of_the_detected_speech_is_reported(
     assert _uncovered([(0.0, 1.0), (1.5, 3.0), (4.0, 6.0)], spans, offset=10.0) == [(4.0, 6.0)]
     body = (await transcribe(client, auth, (testdata / "jfk.flac").read_bytes(), response_format="verbose_json")).json()
     assert 0.9 <= body["coverage"] <= 1.0  # clean speech: every VAD region has its words
+
+
+def test_long_speech_is_decoded_in_batches_with_sentence_segments(
+    model_dir: Path, testdata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import workers.engines.whisper as whisper
+    from shared import audio
+    from shared.catalog import MODELS
+    from workers.engines.base import TranscribeOptions
+    from workers.speech_map import WHISPER, SpeechMap
+
+    assert whisper.clips_of([(0.0, 10.0), (11.0, 25.0), (26.0, 40.0), (41.0, 105.0)]) == [
+        {"start": 0.0, "end": 25.0},
+        {"start": 26.0, "end": 40.0},
+        {"start": 41.0, "end": 71.0},
+        {"start": 71.0, "end": 101.0},
+        {"start": 101.0, "end": 105.0},
+    ]
+    engine = whisper.WhisperEngine.load(model_dir, MODELS["whisper-base"])
+    jfk = audio.decode(str(testdata / "jfk.flac"), sample_rate=16000)
+    samples = np.concatenate([jfk, np.zeros(16000, dtype=np.float32)] * 6)
+    speech = SpeechMap.of(samples).view(WHISPER)
+    monkeypatch.setattr(whisper, "BATCHED_MIN_SECONDS", 30.0)
+    calls: list[int] = []
+    original = engine.batched
+
+    def spy() -> object:
+        calls.append(1)
+        return original()
+
+    monkeypatch.setattr(engine, "batched", spy)
+    segments, info = engine.transcribe(samples, TranscribeOptions(language="en", speech=speech))
+    segments = list(segments)
+    assert calls and info.language == "en"
+    assert len(segments) >= 6 and all(s.words is None for s in segments)  # sentences, and no words unasked
+    assert all(a.end <= b.start + 0.01 for a, b in itertools.pairwise(segments))
+    reference = " ".join([(testdata / "jfk.txt").read_text().strip()] * 6)
+    assert wer(reference, " ".join(s.text for s in segments)) <= 0.1
