@@ -53,6 +53,8 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench.stt
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.cluster
+	$(BIN)/python -m bench.diarization
+	$(BIN)/python -m bench.stt_batched
 
 models: $(BIN)/.installed-run
 	$(BIN)/s2s models install bundled
