@@ -232,7 +232,12 @@ async def test_metrics_carry_cluster_wide_job_histograms(client: httpx.AsyncClie
     speech = {"model": "piper", "voice": "joe", "input": "Counted once, in every histogram.", "format": "wav"}
     r = await client.post("/v1/audio/speech", headers=auth, json=speech)
     assert r.status_code == 200
-    after = scrape((await client.get("/metrics", headers=headers)).text)
+    ended = ("s2s_jobs_ended_total", (("kind", "tts"), ("model", "piper"), ("state", "succeeded")))
+    for _ in range(50):  # the worker counts a job as it ends it: bounded wait, normally already there
+        after = scrape((await client.get("/metrics", headers=headers)).text)
+        if after.get(ended, 0.0) > before.get(ended, 0.0):
+            break
+        await asyncio.sleep(0.1)
     piper = (("model", "piper"),)
 
     def grew(name: str, labels: tuple[tuple[str, str], ...] = piper) -> float:

@@ -231,8 +231,9 @@ def _run_claimed(ctx: WorkerContext, job: Job) -> str:
         if outcome.output_key:
             ctx.store.delete(outcome.output_key)
         return "terminal"
-    ctx.publish(job.id, jobs.SUCCEEDED, 1.0)
+    # counted before the event goes out: whoever the event wakes sees the job in /metrics already
     _record_end(ctx, job, jobs.SUCCEEDED, time.perf_counter() - started, getattr(result, "duration", None))
+    ctx.publish(job.id, jobs.SUCCEEDED, 1.0)
     if streaming:
         ctx.stream(job.id, {"type": "done", "state": jobs.SUCCEEDED})
     return jobs.SUCCEEDED
@@ -264,8 +265,8 @@ def _finish_failed(ctx: WorkerContext, job: Job, code: str, message: str, inputs
     with ctx.session() as session:
         jobs.fail(session, job.id, code=code, message=message)  # refunds in the same transaction
     delete_inputs(ctx, job.id, inputs)
-    ctx.publish(job.id, jobs.FAILED)
     _record_end(ctx, job, jobs.FAILED, None, None)
+    ctx.publish(job.id, jobs.FAILED)
     if streaming:
         ctx.stream(job.id, {"type": "done", "state": jobs.FAILED})
     return jobs.FAILED
