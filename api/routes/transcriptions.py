@@ -36,6 +36,17 @@ from shared.transcripts import (
 router = APIRouter(prefix="/v1/audio", tags=["audio"])
 
 JSON_FORMATS = ("json", "verbose_json", "diarized_json")
+# what every upload-to-job route may answer besides its 200 (the OpenAPI lists them all)
+UPLOAD_JOB_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
+    400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
+    402: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    429: {"model": ErrorResponse},
+    503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+}
 
 
 def sync_budget(settings: Settings, duration: float) -> float:
@@ -80,14 +91,7 @@ def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody |
                 "text/event-stream": {},
             },
         },
-        202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
-        400: {"model": ErrorResponse},
-        401: {"model": ErrorResponse},
-        402: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        429: {"model": ErrorResponse},
-        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+        **UPLOAD_JOB_RESPONSES,
     },
 )
 async def create_transcription(
@@ -206,14 +210,7 @@ def _sse_events(state: AppState, job_id: str, pubsub: Any, budget: float, respon
             "description": "The speaker turns (overlaps included): JSON, or NIST RTTM with response_format=rttm.",
             "content": {"text/plain": {}},
         },
-        202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
-        400: {"model": ErrorResponse},
-        401: {"model": ErrorResponse},
-        402: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        429: {"model": ErrorResponse},
-        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+        **UPLOAD_JOB_RESPONSES,
     },
 )
 async def create_diarization(
@@ -243,14 +240,7 @@ async def create_diarization(
             "description": "The English text: JSON (json, verbose_json), plain text, SRT or VTT.",
             "content": {"text/plain": {}, "application/x-subrip": {}, "text/vtt": {}},
         },
-        202: {"description": "Accepted: the job runs in the background (async).", "model": JobPublic},
-        400: {"model": ErrorResponse},
-        401: {"model": ErrorResponse},
-        402: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        429: {"model": ErrorResponse},
-        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
+        **UPLOAD_JOB_RESPONSES,
     },
 )
 async def create_translation(

@@ -77,7 +77,21 @@ class KnownSpeaker(BaseModel):
     reference_key: str
 
 
-class DiarizationCreate(BaseModel):
+class _UploadJob(BaseModel):
+    """Fields every upload-to-job form shares beside the audio."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
+    file_id: str | None = Field(
+        default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
+    )
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
+    )
+
+
+class DiarizationCreate(_UploadJob):
     """The form fields of POST /v1/audio/diarization: who spoke when, no transcript (the audio is `file`)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -91,13 +105,6 @@ class DiarizationCreate(BaseModel):
     max_speakers: int | None = Field(default=None, ge=1, le=32, description="At most this many speakers.")
     known_speakers: list[str] | None = Field(
         default=None, max_length=8, description="Up to 8 voice ids: matching speakers get the voice's name."
-    )
-    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
-    file_id: str | None = Field(
-        default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
-    )
-    webhook_url: str | None = Field(
-        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
     )
 
     def as_transcription(self) -> TranscriptionCreate:
@@ -115,7 +122,7 @@ class DiarizationCreate(BaseModel):
         )
 
 
-class TranslationCreate(BaseModel):
+class TranslationCreate(_UploadJob):
     """The form fields of POST /v1/audio/translations (OpenAI's): speech in any language to English text."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -126,13 +133,6 @@ class TranslationCreate(BaseModel):
         default="json", description="json, text, srt, verbose_json or vtt."
     )
     temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Sampling temperature.")
-    async_: bool = Field(default=False, alias="async", description="Return 202 with the job at once.")
-    file_id: str | None = Field(
-        default=None, max_length=64, description="An uploaded file (purpose `audio`) instead of `file`."
-    )
-    webhook_url: str | None = Field(
-        default=None, max_length=2000, description="Also send this job's `job.*` event here (signed, like endpoints)."
-    )
 
     def as_transcription(self) -> TranscriptionCreate:
         return TranscriptionCreate(  # type: ignore[call-arg]  # populate_by_name: async_ is the field's name
