@@ -105,10 +105,9 @@ async def get_job_result(
             raise InvalidRequest(
                 f"response_format must be one of {', '.join(RESPONSE_FORMATS)}.", param="response_format"
             )
-        uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
         if request.speakers_only and fmt == "json":  # a diarization job: its turns
             return Response(content=to_diarization(transcript).model_dump_json(), media_type="application/json")
-        body, media_type = render(transcript, fmt, words=request.words, uri=uri)
+        body, media_type = render(transcript, fmt, words=request.words, uri=request.rttm_uri)
         return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")

@@ -68,8 +68,7 @@ def rendered(job: Job, fmt: str | None = None) -> Response | TranscriptionBody |
         return to_diarization(transcript)
     if fmt in JSON_FORMATS:
         return render_model(transcript, fmt, words=request.words)
-    uri = request.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if request.filename else "audio"
-    body, media_type = render(transcript, fmt, words=request.words, uri=uri)
+    body, media_type = render(transcript, fmt, words=request.words, uri=request.rttm_uri)
     return Response(content=body, media_type=media_type, headers={"X-Job-Id": job.id})
 
 

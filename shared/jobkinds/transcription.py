@@ -166,6 +166,11 @@ class TranscriptionJob(TranscriptionOptions):
         default_factory=list, description="Uploads made for this job alone: deleted when it ends (a file is not)."
     )
 
+    @property
+    def rttm_uri(self) -> str:
+        """The file id of its RTTM lines: the upload's name without folder or extension."""
+        return self.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if self.filename else "audio"
+
     @model_validator(mode="after")
     def _complete(self) -> TranscriptionJob:
         if self.response_format in ("diarized_json", "rttm") or self.known_speakers:

@@ -229,12 +229,7 @@ class WhisperEngine:
             from faster_whisper.transcribe import restore_speech_timestamps
 
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
-        out_info = TranscriptionInfo(
-            language=info.language,
-            language_probability=round(float(detected[1] if detected else info.language_probability), 4),
-            duration=round(duration, 3),
-        )
-        return (_convert(seg, i) for i, seg in enumerate(segments)), out_info
+        return (_convert(seg, i) for i, seg in enumerate(segments)), _info(info, detected, duration)
 
     def _transcribe_batched(
         self, samples: np.ndarray, options: TranscribeOptions, kwargs: dict[str, Any]
@@ -253,11 +248,7 @@ class WhisperEngine:
         segments, info = self.batched().transcribe(
             samples, vad_filter=False, clip_timestamps=clips_of(speech), batch_size=self.batch_size, **batched
         )
-        out_info = TranscriptionInfo(
-            language=info.language,
-            language_probability=round(float(detected[1] if detected else info.language_probability), 4),
-            duration=round(samples.size / SAMPLE_RATE, 3),
-        )
+        out_info = _info(info, detected, samples.size / SAMPLE_RATE)
         keep_words = options.word_timestamps
         pieces = (piece for seg in segments for piece in _sentences(_convert(seg, 0), keep_words))
         return (piece.model_copy(update={"id": i}) for i, piece in enumerate(pieces)), out_info
@@ -284,6 +275,13 @@ def _sentences(segment: Segment, keep_words: bool) -> list[Segment]:
             out.append(segment.model_copy(update={**update, "words": list(current) if keep_words else None}))
             current = []
     return out
+
+
+def _info(info: Any, detected: tuple[str, float] | None, duration: float) -> TranscriptionInfo:
+    """What faster-whisper found, with the probability of our own language vote when it ran."""
+    probability = detected[1] if detected else info.language_probability
+    return TranscriptionInfo(language=info.language, language_probability=round(float(probability), 4),
+                             duration=round(duration, 3))  # fmt: skip
 
 
 def clips_of(speech: list[tuple[float, float]], limit: float = CLIP_SECONDS) -> list[dict[str, float]]:

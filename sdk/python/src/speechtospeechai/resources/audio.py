@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Literal, overload
 
+import httpx
+
 from .._base_client import (
     AsyncAPIResource,
     RequestOptions,
@@ -99,10 +101,7 @@ def _diarization_options(
     )
 
 
-def _diarization_result(response: object, response_format: str | None) -> Diarization | str:
-    import httpx
-
-    assert isinstance(response, httpx.Response)
+def _diarization_result(response: httpx.Response, response_format: str | None) -> Diarization | str:
     return response.text if response_format == "rttm" else parse_model(response, Diarization)
 
 
