@@ -28,7 +28,7 @@ async def require_model(state: AppState, model_id: str, kind: str, *, live: bool
         known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind))
         raise ModelNotFound(f"Model '{model_id}' does not exist. Known models: {known}.", param="model")
     if spec.kind != kind:
-        what = "text-to-speech" if spec.kind == "tts" else "speech-to-text"
+        what = {"tts": "text-to-speech", "stt": "speech-to-text", "diarization": "diarization (component)"}[spec.kind]
         raise InvalidRequest(f"Model '{model_id}' is a {what} model and cannot serve this request.", param="model")
     fleet = await state.fleet.current()
     if fleet.is_live(spec.id) or spec.id in state.settings.models_on_demand:  # on demand: the queue starts a pool

@@ -4,7 +4,8 @@ previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering
 
 DER with a 0.25 s collar, with and without overlapped speech scored; missed / false alarm / confusion; speakers
 found vs true; real-time factor; peak resident memory of this process. Development clips by default
-(tests/data); `--holdout` scores the acceptance clips of ../shared/testdata/holdout (evaluation only: nothing in
+(tests/data, plus the synthetic conversations of tests/conversations.py); `--holdout` scores the acceptance
+clips of ../shared/testdata/holdout (evaluation only: nothing in
 the pipeline was chosen on them). Writes bench/results/diarization[-holdout].json.
 
     python -m bench.diarization [--holdout] [--long 60]
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,22 @@ def score(ref: Any, turns: list[Any], seconds: float, skip_overlap: bool = False
         "confusion": round(parts["confusion"] / total, 4),
         "speakers": len(hyp.labels()),
     }
+
+
+def clips(folder: Path, synthetic: bool) -> Iterator[tuple[str, np.ndarray, Any]]:
+    """(name, samples, reference) of each clip with an RTTM in folder, then the synthetic conversations."""
+    from pyannote.core import Annotation, Segment
+
+    from tests.conversations import CONVERSATIONS, conversation
+
+    for rttm in sorted(p for p in folder.glob("*.rttm") if p.with_suffix(".wav").exists()):
+        yield rttm.with_suffix(".wav").name, decode(rttm.with_suffix(".wav")), reference(rttm)
+    for name in CONVERSATIONS if synthetic else ():
+        samples, turns = conversation(name)
+        ref = Annotation()
+        for start, end, label in turns:
+            ref[Segment(start, end)] = label
+        yield name, samples, ref
 
 
 def one_speaker(ref: Any) -> list[Any]:
@@ -134,24 +152,20 @@ def main() -> None:
     from workers.speech_map import speech_regions
 
     folder = HOLDOUT if args.holdout else TESTDATA
-    files = sorted(p for p in folder.glob("*.rttm") if p.with_suffix(".wav").exists())
     new, old = SegmentationDiarizer.load(), BundledDiarizer.load()
     rows = []
-    for rttm in files:
-        wav = rttm.with_suffix(".wav")
-        samples = decode(wav)
+    for name, samples, ref in clips(folder, synthetic=not args.holdout):
         seconds = samples.size / 16000
-        ref = reference(rttm)
         speech = speech_regions(samples)
-        row: dict[str, Any] = {"file": wav.name, "seconds": round(seconds, 1), "true_speakers": len(ref.labels())}
-        for name, diarizer in (("new", new), ("old", old)):
+        row: dict[str, Any] = {"file": name, "seconds": round(seconds, 1), "true_speakers": len(ref.labels())}
+        for which, diarizer in (("new", new), ("old", old)):
             turns, took = run(diarizer, samples, speech)
-            row[name] = {**score(ref, turns, seconds), "der_no_overlap": score(ref, turns, seconds, True)["der"],
+            row[which] = {**score(ref, turns, seconds), "der_no_overlap": score(ref, turns, seconds, True)["der"],
                          "rtf": round(took / seconds, 3)}  # fmt: skip
         row["one_speaker"] = score(ref, one_speaker(ref), seconds)
         rows.append(row)
         print(
-            f"{wav.name:32s} {seconds:6.1f}s  true {row['true_speakers']}  "
+            f"{name:32s} {seconds:6.1f}s  true {row['true_speakers']}  "
             f"new DER {row['new']['der']:.3f} ({row['new']['speakers']} spk, RTF {row['new']['rtf']:.2f})  "
             f"old {row['old']['der']:.3f} ({row['old']['speakers']} spk)  one-speaker {row['one_speaker']['der']:.3f}"
         )

@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
-Kind = Literal["tts", "stt"]
+Kind = Literal["tts", "stt", "diarization"]  # diarization: a component the STT workers run, no job of its own
 
 ENGINE_PACKAGE = "workers.engines"
 ENTRY_POINT_GROUP = "speechtospeechai.engines"
@@ -69,6 +69,7 @@ class ModelSpec:
     extra: str | None = None  # optional-dependency group of the server package
     preference: int = 0  # higher wins when the server picks a model itself (default clone model, transcriber)
     family: str = ""  # the engine that serves it (filled in by EngineSpec)
+    license: str = ""  # of the weights, as their publisher states it (SPDX id)
 
     def weights_dir(self, model_dir: Path) -> Path:
         return model_dir / self.id
@@ -166,7 +167,8 @@ class _Models(Mapping[str, ModelSpec]):
 def _model_table() -> dict[str, ModelSpec]:
     table = {m.id: m for e in engines().values() for m in e.models}
     # the catalog lists speech models first, then transcription models, as the contract does
-    return dict(sorted(table.items(), key=lambda kv: (kv[1].kind != "tts", not kv[1].bundled, kv[0])))
+    order = {"tts": 0, "stt": 1, "diarization": 2}
+    return dict(sorted(table.items(), key=lambda kv: (order[kv[1].kind], not kv[1].bundled, kv[0])))
 
 
 MODELS: Mapping[str, ModelSpec] = _Models()

@@ -161,7 +161,8 @@ def queue_table() -> dict[str, list[str]]:
     """Model id -> its queues without the latency class (the Helm chart's KEDA triggers add both classes)."""
     from shared.catalog import MODELS
 
-    return {m: sorted({q.rsplit(".", 1)[0] for q in queues_for_models([m])}) for m in sorted(MODELS)}
+    table = {m: sorted({q.rsplit(".", 1)[0] for q in queues_for_models([m])}) for m in sorted(MODELS)}
+    return {m: queues for m, queues in table.items() if queues}  # components (diarization) have no queue
 
 
 if __name__ == "__main__":  # python -m shared.queues --helm > infra/helm/s2s/files/model-queues.yaml

@@ -121,9 +121,12 @@ class ModelPublic(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "speechtospeechai"
-    kind: Literal["tts", "stt"]
+    kind: Literal["tts", "stt", "diarization"] = Field(
+        description="`diarization`: a model the transcription workers run for speaker turns (no requests name it)."
+    )
     family: str
     description: str
+    license: str | None = Field(default=None, description="The weights' licence (SPDX id), where published.")
     installed: bool = Field(description="Whether the model's weights are installed on some worker (or this server).")
     live: bool = Field(description="Whether a live worker serves it now (requests for it can run).")
     workers: int = Field(description="Live workers (worker nodes) serving it.")

@@ -16,8 +16,23 @@ def test_bundled_models_are_installed_and_verified(model_dir: Path) -> None:
     assert MODELS["piper"].installed_voices(model_dir) == ["joe"]
     base = model_dir / "whisper-base" / "model.bin"
     assert base.stat().st_size == 145_217_532
-    for model_id in ("piper", "whisper-base", "whisper-tiny.en"):
+    for model_id in ("piper", "whisper-base", "whisper-tiny.en", "pyannote-segmentation-3.0", "campplus-sv-zh-en"):
         assert verify(MODELS[model_id], model_dir) == []
+
+
+def test_diarizer_loads_its_models_from_the_store(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from workers.engines import segmentation_diarizer
+    from workers.engines.base import ModelNotInstalled
+
+    store = tmp_path / "models"
+    for model_id in ("pyannote-segmentation-3.0", "campplus-sv-zh-en"):
+        shutil.copytree(model_dir / model_id, store / model_id)
+    (store / "campplus-sv-zh-en" / "campplus_cn_en_common.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelNotInstalled, match="s2s models install bundled"):  # the store's copy is loaded
+        segmentation_diarizer.SegmentationDiarizer.load(store)
+    assert segmentation_diarizer.SegmentationDiarizer.load(model_dir).embedding is not None
 
 
 def test_second_install_is_a_no_op(model_dir: Path) -> None:

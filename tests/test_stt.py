@@ -155,7 +155,7 @@ async def test_diarization_error_rate_on_ami(client: httpx.AsyncClient, auth: di
     assert len(body["speakers"]) >= 2
     # scored on the transcript's speaker-labelled segments (one speaker per segment, so overlap counts as missed):
     # 0.75-0.77 with segmentation-3.0 + CAM++ (the window pipeline measured 0.80-0.82); a 5-point regression fails.
-    # The turns themselves score 0.43 (tests/engines/test_segmentation_diarizer.py).
+    # The turns themselves score 0.485 (tests/engines/test_segmentation_diarizer.py).
     assert der < 0.81
 
 
@@ -426,7 +426,7 @@ async def test_rttm_carries_the_diarization_turns(
         p = line.split()
         reference[Segment(float(p[3]), float(p[3]) + float(p[4]))] = p[7]
     der = DiarizationErrorRate(collar=0.25)(reference, hypothesis, uem=Segment(0, 30))
-    assert len({p[7] for p in lines}) == 4 and der < 0.48  # the turns, overlaps included (0.43 measured)
+    assert len({p[7] for p in lines}) == 4 and der < 0.53  # the turns, overlaps included (0.485 measured)
     again = await client.get(f"/v1/jobs/{r.headers['x-job-id']}/result?response_format=rttm", headers=auth)
     assert again.text == r.text
 

@@ -31,14 +31,18 @@ log = logging.getLogger(__name__)
 
 
 def hosted_models(settings: Settings) -> list[str]:
-    """Models this worker serves: WORKER_MODELS, or every installed model."""
-    if settings.worker_models:
-        ids = [m.strip() for m in settings.worker_models.split(",") if m.strip()]
-        unknown = [m for m in ids if m not in MODELS]
-        if unknown:
-            raise SystemExit(f"unknown model id(s): {', '.join(unknown)}; see `s2s models list`")
-        return ids
-    return [spec.id for spec in installed_models(settings.resolved_model_dir)]
+    """Models this worker serves: WORKER_MODELS, or every installed model; a worker that transcribes also hosts
+    the installed diarization models (its transcriptions run them)."""
+    installed = installed_models(settings.resolved_model_dir)
+    if not settings.worker_models:
+        return [spec.id for spec in installed]
+    ids = [m.strip() for m in settings.worker_models.split(",") if m.strip()]
+    unknown = [m for m in ids if m not in MODELS]
+    if unknown:
+        raise SystemExit(f"unknown model id(s): {', '.join(unknown)}; see `s2s models list`")
+    if any(MODELS[m].kind == "stt" for m in ids):
+        ids += [spec.id for spec in installed if spec.kind == "diarization" and spec.id not in ids]
+    return ids
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -80,6 +84,8 @@ def get_context() -> WorkerContext:
 def warm_up(ctx: WorkerContext) -> None:
     """Load every hosted model (and the diarizer when transcription is hosted), so the first job pays no load."""
     for model_id in ctx.hosted:
+        if not MODELS[model_id].job_kinds:  # a component (diarization): loaded with the diarizer below
+            continue
         try:
             ctx.residency.get(model_id)
         except Exception as exc:  # a missing model fails its jobs with a clear error instead

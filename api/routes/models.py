@@ -21,6 +21,7 @@ def model_public(spec: ModelSpec, state: AppState, fleet: Fleet) -> ModelPublic:
         kind=spec.kind,
         family=spec.family,
         description=spec.description,
+        license=spec.license or None,
         installed=installed,
         live=fleet.is_live(spec.id),
         workers=len(fleet.serving(spec.id)),

@@ -38,7 +38,16 @@ def test_job_kinds_follow_capabilities() -> None:
     assert MODELS["orpheus-3b"].job_kinds == ("tts",)
     assert MODELS["whisper-base"].job_kinds == ("stt",)
     for spec in MODELS.values():
-        assert spec.kind in spec.job_kinds or spec.kind == "tts"
+        assert spec.kind in spec.job_kinds or spec.kind == "tts" or (spec.kind == "diarization" and not spec.job_kinds)
+
+
+def test_diarization_models_are_bundled_with_licences_and_checksums() -> None:
+    diarization = {m.id: m for m in MODELS.values() if m.kind == "diarization"}
+    assert set(diarization) == {"pyannote-segmentation-3.0", "campplus-sv-zh-en"}
+    assert {m.license for m in diarization.values()} == {"MIT", "Apache-2.0"}
+    for spec in diarization.values():
+        assert spec.bundled and spec.source is not None and set(spec.source.checks) == set(spec.required_files)
+        assert not queues_for_models([spec.id])  # a component of the STT workers: no queue, no job names it
 
 
 def test_worker_routing_comes_from_the_table_interactive_first() -> None:

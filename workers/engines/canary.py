@@ -35,6 +35,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="canary-qwen-2.5b",
             kind="stt",
+            license="CC-BY-4.0",
             description="NVIDIA Canary-Qwen 2.5B (English)",
             languages=("en",),
             streaming=False,

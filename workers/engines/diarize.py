@@ -322,7 +322,7 @@ def load_diarizer(model_dir: Path, encoder: Any | None = None) -> Diarizer:
     from workers.engines.segmentation_diarizer import SegmentationDiarizer
 
     try:
-        return SegmentationDiarizer.load()
+        return SegmentationDiarizer.load(model_dir)
     except ModelNotInstalled as exc:
         log.warning("%s; using the window diarization pipeline instead", exc)
     return BundledDiarizer.load(encoder)

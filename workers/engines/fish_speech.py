@@ -51,6 +51,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="fish-speech-v1.5",
             kind="tts",
+            license="CC-BY-NC-SA-4.0",
             description="State-of-the-art multilingual TTS (Fish Speech 1.5)",
             can_clone=True,
             emotions=False,

@@ -47,6 +47,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="openvoice-v2",
             kind="tts",
+            license="MIT",
             description="Fast voice cloning and conversion (OpenVoice V2)",
             can_clone=True,
             required_files=("converter/config.json", "converter/checkpoint.pth"),

@@ -35,6 +35,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="piper",
             kind="tts",
+            license="MIT",  # the joe voice; piper-tts itself is GPL-3.0
             description="Piper VITS voices (ONNX, CPU real-time); bundled voice `joe`",
             languages=("en",),
             can_clone=True,

