@@ -7,6 +7,10 @@ line only needs a model whose weights exist somewhere (its items wait for worker
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,6 +103,67 @@ async def known_speakers(session: AsyncSession, account: Account, ids: list[str]
     return out
 
 
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*);base64,(?P<data>.*)$", re.S)
+MAX_REFERENCE_BYTES = 700_000  # base64 of it stays under the 1 MB a form field may hold
+MAX_KNOWN_SPEAKERS = 8
+REFERENCE_SECONDS = (1.0, 30.0)
+
+
+async def reference_speakers(
+    state: AppState, account: Account, names: list[str] | None, references: list[str] | None, key_stem: str
+) -> list[KnownSpeaker]:
+    """known_speaker_names[] with their known_speaker_references[] (data URLs), each checked to be 1-30 s of audio
+    and stored for the job (deleted with its other uploads)."""
+    names, references = names or [], references or []
+    param = "known_speaker_references[]"
+    if len(names) != len(references):
+        raise InvalidRequest(
+            f"known_speaker_names[] has {len(names)} entries and known_speaker_references[] {len(references)}; "
+            "send one reference recording per name, in the same order.",
+            param=param,
+        )
+    if len({n.strip() for n in names}) != len(names) or any(not n.strip() or len(n) > 64 for n in names):
+        raise InvalidRequest(
+            "known_speaker_names[] must be distinct names of 1-64 characters.", param="known_speaker_names[]"
+        )
+    parsed: list[tuple[str, bytes, audio.AudioInfo]] = []
+    for i, (name, url) in enumerate(zip(names, references, strict=True)):
+        match = _DATA_URL.match(url.strip())
+        if match is None or (match["mime"] and not match["mime"].startswith(("audio/", "video/", "application/"))):
+            raise InvalidRequest(
+                f"Reference {i} ({name}) is not a base64 data URL of audio; send `data:audio/wav;base64,<bytes>`.",
+                param=param,
+            )
+        try:
+            data = base64.b64decode(match["data"], validate=True)
+        except binascii.Error as exc:
+            raise InvalidRequest(f"Reference {i} ({name}) is not valid base64: {exc}.", param=param) from exc
+        if not data or len(data) > MAX_REFERENCE_BYTES:
+            raise InvalidRequest(
+                f"Reference {i} ({name}) holds {len(data)} bytes; send at most 700 kB "
+                "(20 s of 16 kHz 16-bit mono WAV).",
+                param=param,
+            )
+        try:
+            info = await anyio.to_thread.run_sync(audio.probe, io.BytesIO(data))
+        except audio.AudioDecodeError as exc:
+            raise InvalidAudio(f"Reference {i} ({name}) is not usable audio: {exc}.", param=param) from exc
+        low, high = REFERENCE_SECONDS
+        if not low <= info.duration <= high:
+            raise InvalidRequest(
+                f"Reference {i} ({name}) lasts {info.duration:.1f} s; "
+                f"send {low:.0f}-{high:.0f} s of that speaker alone.",
+                param=param,
+            )
+        parsed.append((name.strip(), data, info))
+    out = []
+    for i, (name, data, info) in enumerate(parsed):
+        key = input_key(account.id, f"{key_stem}-known{i}", _extension(info))
+        await anyio.to_thread.run_sync(state.store.put_bytes, key, data)
+        out.append(KnownSpeaker(name=name, reference_key=key))
+    return out
+
+
 async def transcription_job(
     state: AppState,
     form: TranscriptionCreate,
@@ -122,7 +187,7 @@ async def transcription_job(
     if form.stream and form.response_format not in STREAMABLE:
         raise InvalidRequest("Streaming supports response_format json or text.", param="response_format")
     _check_speakers(form.num_speakers, form.min_speakers, form.max_speakers)
-    if form.known_speakers and form.channels == "split":
+    if (form.known_speakers or form.known_speaker_names) and form.channels == "split":
         raise InvalidRequest(
             "known_speakers needs diarization of the mix; with channels=split each channel is its own speaker.",
             param="known_speakers",
@@ -131,14 +196,15 @@ async def transcription_job(
         raise InvalidRequest(
             "channels=split needs a file with two or more channels; this one is mono.", param="channels"
         )
+    references = {"known_speaker_names", "known_speaker_references"}  # resolved into `known`, never stored as sent
     return spec, TranscriptionJob(
-        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language", "chinese_script"}),
+        **form.model_dump(include=set(TranscriptionJob.model_fields) - {"language", "chinese_script"} - references),
         language=language,
         words=form.words,
         filename=source.filename,
         header_duration=source.duration,
         audio_key=source.key,
-        input_keys=[source.key] if source.uploaded else [],
+        input_keys=([source.key] if source.uploaded else []) + [k.reference_key for k in known or [] if not k.voice_id],
         speakers_only=speakers_only,
         task=task,
         known=known or [],

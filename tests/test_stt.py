@@ -528,6 +528,35 @@ async def test_known_speakers_are_named(client: httpx.AsyncClient, auth: dict[st
     assert missing.status_code == 404 and missing.json()["error"]["param"] == "known_speakers"
 
 
+async def test_known_speaker_references_are_checked(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    import base64
+
+    import numpy as np
+
+    from shared import audio
+
+    tone = audio.encode(np.zeros(8000, dtype=np.float32), 16000, "wav")  # 0.5 s: too short to recognise anyone
+    body = audio.encode(np.zeros(32000, dtype=np.float32), 16000, "wav")
+
+    async def send(names: list[str], references: list[str]) -> httpx.Response:
+        form = [("model", "whisper-base")] + [("known_speaker_names[]", n) for n in names]
+        form += [("known_speaker_references[]", r) for r in references]
+        return await client.post("/v1/audio/transcriptions", headers=auth, files={"file": ("a.wav", body)}, data=form)
+
+    url = "data:audio/wav;base64," + base64.b64encode(tone).decode()
+    cases = [
+        (["Ann", "Bob"], [url], "one reference recording per name"),
+        (["Ann"], ["https://example.com/ann.wav"], "base64 data URL"),
+        (["Ann"], ["data:audio/wav;base64,@@@"], "not valid base64"),
+        (["Ann"], ["data:audio/wav;base64," + base64.b64encode(b"not audio at all").decode()], "not usable audio"),
+        (["Ann"], [url], "lasts 0.5 s"),
+    ]
+    for names, references, message in cases:
+        r = await send(names, references)
+        assert r.status_code == 400, r.text
+        assert message in r.json()["error"]["message"] and r.json()["error"]["param"] == "known_speaker_references[]"
+
+
 def test_chinese_text_follows_the_requested_script() -> None:
     from shared.transcripts import Segment, Word
     from workers.transcribe import _convert_script

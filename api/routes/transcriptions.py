@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import APIError, InvalidRequest
-from api.requests import file_source, known_speakers, transcription_job, upload_source
+from api.requests import (
+    MAX_KNOWN_SPEAKERS,
+    file_source,
+    known_speakers,
+    reference_speakers,
+    transcription_job,
+    upload_source,
+)
 from api.streaming import SSE_HEADERS, sse_events, subscribe_and_enqueue
 from api.validation import require_model
 from api.webhook_urls import checked_webhook_url
@@ -130,18 +137,28 @@ async def _transcription(
         )
     await require_model(state, form.model, "stt")  # the model is checked before the upload is read and stored
     known = await known_speakers(session, account, form.known_speakers)
-    if form.file_id is not None:
-        source = await file_source(session, account, form.file_id)
-    else:
-        assert file is not None
-        source = await upload_source(state, account, file, job_id, "The uploaded file")
+    if len(known) + len(form.known_speaker_names or []) > MAX_KNOWN_SPEAKERS:
+        raise InvalidRequest(
+            f"At most {MAX_KNOWN_SPEAKERS} known speakers in all (known_speakers and known_speaker_names[]).",
+            param="known_speakers",
+        )
+    known += await reference_speakers(state, account, form.known_speaker_names, form.known_speaker_references, job_id)
+    references = [k.reference_key for k in known if not k.voice_id]
+    try:
+        if form.file_id is not None:
+            source = await file_source(session, account, form.file_id)
+        else:
+            assert file is not None
+            source = await upload_source(state, account, file, job_id, "The uploaded file")
+    except APIError:
+        await _delete(state, references)
+        raise
     try:
         spec, job_request = await transcription_job(
             state, form, source, speakers_only=speakers_only, task=task, known=known
         )
     except APIError:
-        if source.uploaded:
-            await anyio.to_thread.run_sync(state.store.delete, source.key)
+        await _delete(state, references + ([source.key] if source.uploaded else []))
         raise
     key = source.key
     is_async = wants_async(request, form.async_) and not form.stream
@@ -173,6 +190,11 @@ async def _transcription(
         raise_for_failed(job)
     response.headers["X-Job-Id"] = job.id
     return rendered(job)
+
+
+async def _delete(state: AppState, keys: list[str]) -> None:
+    for key in keys:
+        await anyio.to_thread.run_sync(state.store.delete, key)
 
 
 def _sse_events(state: AppState, job_id: str, pubsub: Any, budget: float, response_format: str) -> AsyncIterator[bytes]:

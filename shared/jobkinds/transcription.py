@@ -44,6 +44,19 @@ class TranscriptionOptions(BaseModel):
         description="Up to 8 voice ids of your voice library: a detected speaker who sounds like one is labelled "
         "with that voice's name instead of SPEAKER_NN (implies diarization).",
     )
+    known_speaker_names: list[str] | None = Field(
+        default=None,
+        alias="known_speaker_names[]",
+        max_length=8,
+        description="OpenAI-style: names of the speakers in known_speaker_references[], in the same order.",
+    )
+    known_speaker_references: list[str] | None = Field(
+        default=None,
+        alias="known_speaker_references[]",
+        max_length=8,
+        description="OpenAI-style: a short recording (1-30 s) of each named speaker as a data URL "
+        "(`data:audio/wav;base64,...`, at most 700 kB decoded); matching speakers get the name (implies diarization).",
+    )
 
 
 class TranscriptionCreate(TranscriptionOptions):
@@ -70,9 +83,9 @@ class TranscriptionCreate(TranscriptionOptions):
 
 
 class KnownSpeaker(BaseModel):
-    """A voice of the account's library a transcription may recognise."""
+    """A voice a transcription may recognise: one of the account's library, or a reference sent with the request."""
 
-    voice_id: str
+    voice_id: str | None = None
     name: str
     reference_key: str
 
@@ -106,6 +119,15 @@ class DiarizationCreate(_UploadJob):
     known_speakers: list[str] | None = Field(
         default=None, max_length=8, description="Up to 8 voice ids: matching speakers get the voice's name."
     )
+    known_speaker_names: list[str] | None = Field(
+        default=None, alias="known_speaker_names[]", max_length=8, description="Names for known_speaker_references[]."
+    )
+    known_speaker_references: list[str] | None = Field(
+        default=None,
+        alias="known_speaker_references[]",
+        max_length=8,
+        description="A 1-30 s recording of each named speaker as a data URL (`data:audio/wav;base64,...`, <= 700 kB).",
+    )
 
     def as_transcription(self) -> TranscriptionCreate:
         return TranscriptionCreate(  # type: ignore[call-arg]  # populate_by_name: async_ is the field's name
@@ -116,6 +138,8 @@ class DiarizationCreate(_UploadJob):
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
             known_speakers=self.known_speakers,
+            known_speaker_names=self.known_speaker_names,
+            known_speaker_references=self.known_speaker_references,
             async_=self.async_,
             file_id=self.file_id,
             webhook_url=self.webhook_url,
@@ -173,7 +197,7 @@ class TranscriptionJob(TranscriptionOptions):
 
     @model_validator(mode="after")
     def _complete(self) -> TranscriptionJob:
-        if self.response_format in ("diarized_json", "rttm") or self.known_speakers:
+        if self.response_format in ("diarized_json", "rttm") or self.known_speakers or self.known:
             self.diarization = True
         if not self.audio_key and self.input_keys:  # rows written before audio_key existed
             self.audio_key = self.input_keys[0]

@@ -205,6 +205,30 @@ def test_translation_and_diarization(sdk: Client, testdata: Path) -> None:
     assert isinstance(rttm, str) and rttm.startswith("SPEAKER jfk 1 ") and "SPEAKER_00" in rttm
 
 
+def test_known_speaker_from_a_reference_recording(sdk: Client, testdata: Path) -> None:
+    """known_speakers as name -> recording: sent as OpenAI's known_speaker_names[] / known_speaker_references[]
+    data URLs; the reference is the first half of JFK's clip, the audio its second half then another person."""
+    import numpy as np
+
+    from shared import audio
+
+    kennedy = audio.decode(str(testdata / "jfk.flac"), sample_rate=16000)
+    other = audio.decode(str(testdata / "leopard_test_en.wav"), sample_rate=16000)
+    half = kennedy.size // 2
+    mixed = audio.encode(np.concatenate([kennedy[half:], np.zeros(16000, np.float32), other]), 16000, "wav")
+    reference = ("kennedy.wav", audio.encode(kennedy[:half], 16000, "wav"), "audio/wav")
+    turns = sdk.audio.diarization.create(file=("two.wav", mixed), known_speakers={"Kennedy": reference})
+    assert isinstance(turns, s2s.types.Diarization)
+    names = {t.speaker for t in turns.turns}
+    assert "Kennedy" in names and len(names) == 2
+    text = sdk.audio.transcriptions.create(
+        file=("two.wav", mixed), model="whisper-base", response_format="diarized_json",
+        known_speakers={"Kennedy": reference},
+    )  # fmt: skip
+    assert isinstance(text, s2s.Transcription)
+    assert any(seg.speaker == "Kennedy" and "country" in seg.text.lower() for seg in text.segments)
+
+
 # --- jobs -------------------------------------------------------------------------------------------------
 def test_async_speech_job_waited_and_downloaded(sdk: Client, tmp_path: Path) -> None:
     job = sdk.audio.speech.create(model="piper", voice="joe", input="A job in the background.", wait=False)

@@ -43,6 +43,7 @@ STEP_SECONDS = 1.0  # pyannote 3.1's step (10% of the window); 2.5 s costs a qua
 # at distance <= 0.71, and 0.8 scored best on the development clip (tests/data/pyannote_ami_tst00; bench.diarization).
 THRESHOLD = 0.8
 SEED_THRESHOLD = 0.5  # the dendrogram is cut here first (same-voice pairs of adjacent windows: median 0.25)
+MAX_SEEDS = 1000  # at most this many clusters enter the constrained merging (bounds its time on long files)
 MIN_CLUSTER_SIZE = 12  # pyannote 3.1: smaller clusters join the nearest large one (10% of the embeddings if fewer)
 MIN_ACTIVE_RATIO = 0.2  # pyannote 3.1: only local speakers alone for 20% of a window shape the clusters
 IDENTIFY_THRESHOLD = (
@@ -366,7 +367,10 @@ class SegmentationDiarizer:
             return unit
         tree = linkage(unit, method="centroid", metric="euclidean")
         # a distance between unit vectors is sqrt(2 - 2 cos): pyannote's threshold is on that distance
-        labels = _merge_apart(unit, fcluster(tree, SEED_THRESHOLD, criterion="distance") - 1, window_of, self.threshold)
+        seeds = fcluster(tree, SEED_THRESHOLD, criterion="distance") - 1
+        if seeds.max() >= MAX_SEEDS:  # an hour of audio: plain linkage up to MAX_SEEDS clusters, then the constraint
+            seeds = fcluster(tree, MAX_SEEDS, criterion="maxclust") - 1
+        labels = _merge_apart(unit, seeds, window_of, self.threshold)
         labels = _merge_small(unit, labels, min(self.min_cluster_size, max(1, round(0.1 * len(unit)))))
         found = len(set(labels))
         wanted = _bounded(found, constraints, len(unit))
@@ -433,40 +437,57 @@ def _merge_apart(
     unit: np.ndarray, labels: np.ndarray, window_of: np.ndarray, threshold: float, until: int = 1
 ) -> np.ndarray:
     """Greedy centroid-linkage merging of the clusters in `labels` while the closest pair is nearer than
-    `threshold`, never joining two clusters that share a window (heard at once) while another pair can merge;
-    stops at `until` clusters. The distance matrix is updated one row per merge (O(clusters^2) per step)."""
+    `threshold`, never joining two clusters that share a window (heard at once); stops at `until` clusters.
+    `threshold=inf` (a forced count) merges across shared windows too once no other pair is left.
+
+    Each row's nearest allowed cluster is cached, so a merge costs one new row of distances plus the rows whose
+    nearest cluster was one of the two merged (thousands of clusters on an hour of audio stay fast)."""
     clusters = int(labels.max()) + 1
     sums = np.zeros((clusters, unit.shape[1]), dtype=np.float64)
     np.add.at(sums, labels, unit)
     sizes = np.bincount(labels, minlength=clusters).astype(np.float64)
     windows = np.zeros((clusters, int(window_of.max()) + 1), dtype=bool)
     windows[labels, window_of] = True
-    together = (windows.astype(np.int32) @ windows.T.astype(np.int32)) > 0
+    together = (windows.astype(np.float32) @ windows.T.astype(np.float32)) > 0
     del windows
     centres = sums / sizes[:, None]
     squared = (centres**2).sum(axis=1)
-    distance = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * centres @ centres.T, 0.0))
-    np.fill_diagonal(distance, np.inf)
-    owner = np.arange(clusters)
+    gram = squared[:, None] + squared[None, :] - 2 * centres @ centres.T
+    distance = np.sqrt(np.maximum(gram, 0.0)).astype(np.float32)
+    del gram
+    distance[together] = np.inf  # includes the diagonal
     alive = np.ones(clusters, dtype=bool)
+    owner = np.arange(clusters)
+    nearest, best = distance.argmin(axis=1), distance.min(axis=1)
     while alive.sum() > until:
-        allowed = np.where(together, np.inf, distance)
-        pick = allowed if np.isfinite(threshold) or np.isfinite(allowed).any() else distance
-        a, b = np.unravel_index(int(np.argmin(pick)), pick.shape)
-        if not pick[a, b] < threshold:
-            break
+        a = int(np.argmin(best))
+        if not best[a] < threshold:
+            if np.isfinite(threshold) or np.isfinite(best[a]):
+                break
+            # forced count and every remaining pair shares a window: merge the closest pair anyway
+            merged = np.unique(owner[labels], return_inverse=True)[1]
+            return _merge_apart(unit, merged, np.arange(len(unit)), threshold, until)
+        b = int(nearest[a])
         sums[a] += sums[b]
         sizes[a] += sizes[b]
         together[a] |= together[b]
-        together[:, a] |= together[:, b]
+        together[:, a] = together[a]
         owner[owner == b] = a
-        distance[b, :] = distance[:, b] = np.inf
         alive[b] = False
+        distance[b, :] = distance[:, b] = np.inf
+        best[b] = np.inf
+        row = np.full(clusters, np.inf, dtype=np.float32)
         live = np.flatnonzero(alive)
-        row = np.full(clusters, np.inf)
         row[live] = np.linalg.norm(sums[live] / sizes[live, None] - sums[a] / sizes[a], axis=1)
-        row[a] = np.inf
+        row[together[a]] = np.inf
         distance[a, :] = distance[:, a] = row
+        nearest[a], best[a] = int(row.argmin()), row.min()
+        stale = np.flatnonzero(alive & ((nearest == a) | (nearest == b)))
+        stale = stale[stale != a]
+        if stale.size:
+            nearest[stale], best[stale] = distance[stale].argmin(axis=1), distance[stale].min(axis=1)
+        closer = alive & (row < best)
+        nearest[closer], best[closer] = a, row[closer]
     return np.unique(owner[labels], return_inverse=True)[1]
 
 

@@ -43,7 +43,9 @@ def transcribe(job: JobContext) -> Outcome:
 
     ctx = job.worker
     for known in req.known:  # the reference recordings of the voices it may recognise
-        name = known.name if known.name not in request.known else f"{known.name} ({known.voice_id})"
+        name = known.name
+        if name in request.known:  # a library voice and a reference of the same name: both stay recognisable
+            name = f"{name} ({known.voice_id or len(request.known) + 1})"
         with local_input(ctx.store, known.reference_key) as reference:
             request.known[name] = audio.decode(str(reference), sample_rate=16000)
     with ctx.residency.use(job.model) as engine, local_input(ctx.store, req.audio_key) as path:

@@ -5,7 +5,9 @@ Files are prepared once per call and opened once per attempt, so a retried uploa
 
 from __future__ import annotations
 
+import base64
 import io
+import mimetypes
 import os
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["FileContent", "FileTypes", "PreparedFile", "prepare_file", "prepare_files"]
+__all__ = ["FileContent", "FileTypes", "PreparedFile", "data_url", "prepare_file", "prepare_files"]
 
 FileContent = str | os.PathLike[str] | bytes | IO[bytes]
 FileTypes = FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]
@@ -74,3 +76,18 @@ def prepare_file(value: FileTypes) -> PreparedFile:
 
 def prepare_files(values: Sequence[FileTypes]) -> list[PreparedFile]:
     return [prepare_file(v) for v in values]
+
+
+def data_url(value: FileTypes) -> str:
+    """A file as a base64 `data:` URL (how OpenAI's known_speaker_references[] carry audio in a form field)."""
+    prepared = prepare_file(value)
+    source = prepared.source
+    if isinstance(source, Path):
+        content = source.read_bytes()
+    elif isinstance(source, bytes):
+        content = source
+    else:
+        source.seek(0)
+        content = source.read()
+    kind = prepared.content_type or mimetypes.guess_type(prepared.filename)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(content).decode('ascii')}"

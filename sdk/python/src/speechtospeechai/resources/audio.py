@@ -22,7 +22,7 @@ from .._base_client import (
     parse_model,
     parse_transcription,
 )
-from .._files import FileTypes, prepare_file
+from .._files import FileTypes, data_url, prepare_file
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
 from ..types import (
     AudioFormat,
@@ -81,6 +81,7 @@ def _diarization_options(
     num_speakers: int | None,
     min_speakers: int | None,
     max_speakers: int | None,
+    known_speakers: Sequence[str] | Mapping[str, FileTypes] | None,
     extra_headers: Mapping[str, str] | None,
     timeout: Timeout,
 ) -> RequestOptions:
@@ -90,6 +91,7 @@ def _diarization_options(
         "num_speakers": num_speakers,
         "min_speakers": min_speakers,
         "max_speakers": max_speakers,
+        **_known_speaker_fields(known_speakers),
     }
     return make_options(
         "POST",
@@ -148,6 +150,21 @@ def _speech_options(
     )
 
 
+def _known_speaker_fields(known: Sequence[str] | Mapping[str, FileTypes] | None) -> dict[str, object]:
+    """known_speakers: voice ids of the library (a list), or name -> a short recording of that speaker (a mapping,
+    sent as OpenAI's known_speaker_names[] / known_speaker_references[] data URLs)."""
+    if not known:
+        return {}
+    if isinstance(known, Mapping):
+        return {
+            "known_speaker_names[]": list(known),
+            "known_speaker_references[]": [data_url(recording) for recording in known.values()],
+        }
+    if isinstance(known, str):
+        raise TypeError("known_speakers is a list of voice ids or a mapping of name -> recording, not a str.")
+    return {"known_speakers": list(known)}
+
+
 def _transcription_options(
     *,
     file: FileTypes,
@@ -163,6 +180,7 @@ def _transcription_options(
     response_format: TranscriptionFormat | None,
     prompt: str | None,
     temperature: float | None,
+    known_speakers: Sequence[str] | Mapping[str, FileTypes] | None,
     wait: bool,
     extra_headers: Mapping[str, str] | None,
     extra_body: Mapping[str, object] | None,
@@ -183,6 +201,7 @@ def _transcription_options(
         "response_format": response_format,
         "prompt": prompt,
         "temperature": temperature,
+        **_known_speaker_fields(known_speakers),
         "async": None if wait else True,
     }
     return make_options(
@@ -318,6 +337,7 @@ class Transcriptions(SyncAPIResource):
         response_format: TextFormat,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -341,6 +361,7 @@ class Transcriptions(SyncAPIResource):
         response_format: JsonFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -364,6 +385,7 @@ class Transcriptions(SyncAPIResource):
         response_format: TranscriptionFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[False],
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -386,6 +408,7 @@ class Transcriptions(SyncAPIResource):
         response_format: TranscriptionFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -413,6 +436,7 @@ class Transcriptions(SyncAPIResource):
             response_format=response_format,
             prompt=prompt,
             temperature=temperature,
+            known_speakers=known_speakers,
             wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
@@ -469,13 +493,15 @@ class DiarizationResource(SyncAPIResource):
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: Timeout = None,
     ) -> Diarization | str:
         """Speaker turns of `file`: a `Diarization` (json), or the RTTM text (`response_format="rttm"`)."""
         options = _diarization_options(
             file=file, model=model, response_format=response_format, num_speakers=num_speakers,
-            min_speakers=min_speakers, max_speakers=max_speakers, extra_headers=extra_headers, timeout=timeout,
+            min_speakers=min_speakers, max_speakers=max_speakers, known_speakers=known_speakers,
+            extra_headers=extra_headers, timeout=timeout,
         )  # fmt: skip
         response = self._client.request(options)
         if response.status_code == 202:
@@ -620,6 +646,7 @@ class AsyncTranscriptions(AsyncAPIResource):
         response_format: TextFormat,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -643,6 +670,7 @@ class AsyncTranscriptions(AsyncAPIResource):
         response_format: JsonFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[True] = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -666,6 +694,7 @@ class AsyncTranscriptions(AsyncAPIResource):
         response_format: TranscriptionFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: Literal[False],
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -688,6 +717,7 @@ class AsyncTranscriptions(AsyncAPIResource):
         response_format: TranscriptionFormat | None = None,
         prompt: str | None = None,
         temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -708,6 +738,7 @@ class AsyncTranscriptions(AsyncAPIResource):
             response_format=response_format,
             prompt=prompt,
             temperature=temperature,
+            known_speakers=known_speakers,
             wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
@@ -762,13 +793,15 @@ class AsyncDiarization(AsyncAPIResource):
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: Timeout = None,
     ) -> Diarization | str:
         """As `DiarizationResource.create`."""
         options = _diarization_options(
             file=file, model=model, response_format=response_format, num_speakers=num_speakers,
-            min_speakers=min_speakers, max_speakers=max_speakers, extra_headers=extra_headers, timeout=timeout,
+            min_speakers=min_speakers, max_speakers=max_speakers, known_speakers=known_speakers,
+            extra_headers=extra_headers, timeout=timeout,
         )  # fmt: skip
         response = await self._client.request(options)
         if response.status_code == 202:
