@@ -110,7 +110,9 @@ def main() -> None:
 
             def platform(path: Path = path, clip: str = clip) -> dict:
                 r = client.post(
-                    "/v1/audio/transcriptions", files={"file": (clip, path.read_bytes())}, data={"model": args.model}
+                    "/v1/audio/transcriptions",
+                    files={"file": (clip, path.read_bytes())},
+                    data={"model": args.model, "response_format": "verbose_json"},  # with `coverage`
                 )
                 r.raise_for_status()
                 return dict(r.json())
@@ -132,6 +134,7 @@ def main() -> None:
                 "rtf_platform": round(median(p_times) / seconds, 4),
                 "ratio": round(median(p_times) / median(d_times), 4),
                 "language": body["language"],
+                "coverage": body.get("coverage"),  # share of the VAD speech some segment covers
             }
             reference = path.with_suffix(".txt")
             if reference.exists():
@@ -197,13 +200,16 @@ def main() -> None:
                 print(long_result, flush=True)
         client.close()
 
-    print(f"\n{'clip':28} {'sec':>6} {'RTF direct':>10} {'RTF platform':>12} {'ratio':>6} {'WER':>6} {'DER':>6}")
+    print(
+        f"\n{'clip':28} {'sec':>6} {'RTF direct':>10} {'RTF platform':>12} {'ratio':>6} {'WER':>6} {'DER':>6} "
+        f"{'coverage':>8}"
+    )
     for row in rows:
         w = f"{row['wer_platform']:.3f}" if "wer_platform" in row else "-"
         d = f"{row['der']:.3f}" if "der" in row else "-"
         print(
             f"{row['clip']:28} {row['seconds']:6.1f} {row['rtf_direct']:10.3f} {row['rtf_platform']:12.3f} "
-            f"{row['ratio']:6.3f} {w:>6} {d:>6}"
+            f"{row['ratio']:6.3f} {w:>6} {d:>6} {row['coverage'] if row['coverage'] is not None else '-':>8}"
         )
     path = write_result(
         "stt", {"model": args.model, "runs": args.runs, "target_ratio": 1.05, "clips": rows, "long_file": long_result}

