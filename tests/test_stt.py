@@ -539,8 +539,7 @@ async def test_known_speaker_references_are_checked(client: httpx.AsyncClient, a
     body = audio.encode(np.zeros(32000, dtype=np.float32), 16000, "wav")
 
     async def send(names: list[str], references: list[str]) -> httpx.Response:
-        form = [("model", "whisper-base")] + [("known_speaker_names[]", n) for n in names]
-        form += [("known_speaker_references[]", r) for r in references]
+        form = {"model": "whisper-base", "known_speaker_names[]": names, "known_speaker_references[]": references}
         return await client.post("/v1/audio/transcriptions", headers=auth, files={"file": ("a.wav", body)}, data=form)
 
     url = "data:audio/wav;base64," + base64.b64encode(tone).decode()

@@ -65,7 +65,7 @@ class Heartbeat:
             voices={m: MODELS[m].installed_voices(model_dir) for m in installed if MODELS[m].kind == "tts"},
             queues=queues_for_models(self.ctx.hosted),
             concurrency=self.concurrency,
-            loaded=self.ctx.loaded_models(),
+            loaded=self.ctx.residency.loaded(),
             running=self.ctx.running,
             started_at=self.started_at,
             beat_at=time.time(),

@@ -57,13 +57,6 @@ class WorkerContext:
     running: str | None = None  # the job this process is running (the heartbeat reports it)
     _shared: dict[str, Any] = field(default_factory=dict)
 
-    def loaded_models(self) -> list[str]:
-        """Models in memory: the residency manager's, plus the hosted diarization models once the diarizer is."""
-        from shared.catalog import MODELS
-
-        components = [m for m in self.hosted if MODELS[m].kind == "diarization"] if "diarizer" in self._shared else []
-        return list(self.residency.loaded()) + components
-
     def component(self, name: str, build: Callable[[], Any]) -> Any:
         """A process-wide helper (e.g. the diarization pipeline), built on first use and kept."""
         if name not in self._shared:

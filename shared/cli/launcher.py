@@ -323,7 +323,8 @@ def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout:
             if dead:
                 raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
             fleet = worker_registry.snapshot(client)
-            if all(fleet.is_live(m) and fleet.loaded(m) for m in models):
+            # components (the diarization models) load with the diarizer, not one by one: live is enough for them
+            if all(fleet.is_live(m) and (fleet.loaded(m) or not MODELS[m].job_kinds) for m in models):
                 return
             time.sleep(0.2)
         raise RuntimeError("the worker did not load its models within the start-up timeout")
