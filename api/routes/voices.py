@@ -13,6 +13,7 @@ from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit
 from api.errors import APIError, VoiceNotFound
 from api.pages import page
 from api.requests import clone_job, clone_model, file_source, upload_source
+from api.routes.transcriptions import UPLOAD_JOB_RESPONSES
 from api.voices import preset_voices
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
@@ -54,14 +55,8 @@ async def _own_voice(session: SessionDep, account: Account, voice_id: str) -> Vo
     summary="Clone a voice from an audio sample",
     response_model=VoicePublic,
     responses={
+        **UPLOAD_JOB_RESPONSES,  # an upload that becomes a job, like a transcription; its 202 is the voice
         202: {"model": VoicePublic, "description": "Accepted: enrollment runs in the background (async)."},
-        400: {"model": ErrorResponse},
-        401: {"model": ErrorResponse},
-        402: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        429: {"model": ErrorResponse},
-        503: {"model": ErrorResponse, "description": "No live worker serves the model (`model_unavailable`)."},
     },
 )
 async def clone_voice(
