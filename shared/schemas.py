@@ -33,6 +33,35 @@ class ErrorResponse(BaseModel):
 
 
 # --- voices ---------------------------------------------------------------------------------------------------
+class VoiceSample(BaseModel):
+    name: str | None = Field(default=None, description="The sample's file name, as uploaded.")
+    seconds: float
+    file_id: str | None = Field(default=None, description="The stored file it came from, if any.")
+
+
+class VoiceConsent(BaseModel):
+    type: Literal["none", "attestation", "recording"] = Field(
+        description="`attestation`: the caller attested the speaker's consent; `recording`: a consent recording was "
+        "also checked (the phrase transcribed, its voice compared with the samples); `none`: the server asks for "
+        "no consent (CLONE_CONSENT=none)."
+    )
+    statement: str | None = None
+    given_at: str | None = None
+    verified: bool | None = Field(default=None, description="For a recording: whether it passed the checks.")
+    phrase_wer: float | None = None
+    speaker_similarity: float | None = None
+
+
+class VoiceUpdate(BaseModel):
+    """PATCH /v1/voices/{id}: the fields to change (absent fields stay)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000, description="An empty string clears it.")
+    labels: dict[str, str] | None = Field(default=None, description="Replaces the labels; `{}` clears them.")
+
+
 class VoicePublic(BaseModel):
     id: str = Field(description="`voice_...`; use it as `voice` in POST /v1/audio/speech.")
     object: Literal["voice"] = "voice"
@@ -44,6 +73,12 @@ class VoicePublic(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     error: str | None = Field(default=None, description="Why enrollment failed.")
     job_id: str | None = Field(default=None, description="The enrollment job.")
+    description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict, description="accent, age, gender, use_case, ...")
+    samples: list[VoiceSample] = Field(default_factory=list, description="The recordings it was made from.")
+    consent: VoiceConsent | None = Field(default=None, description="How the speaker's consent was given.")
+    preview_url: str | None = Field(default=None, description="A short sample in this voice (mp3), once ready.")
+    models: list[str] = Field(default_factory=list, description="The models that can speak it.")
 
 
 class PresetVoice(BaseModel):
@@ -52,6 +87,8 @@ class PresetVoice(BaseModel):
     model: str
     name: str
     preset: bool = True
+    language: str | None = Field(default=None, description="The language the voice speaks natively.")
+    labels: dict[str, str] = Field(default_factory=dict, description="`accent` and `gender`, where known.")
     aliases: list[str] = Field(default_factory=list, description="Other names that resolve to this voice.")
 
 
@@ -134,8 +171,20 @@ class ModelPublic(BaseModel):
     bundled: bool = Field(description="Shipped with the default install.")
     languages: list[str] = Field(description="Supported language codes; empty means multilingual.")
     voices: list[str] = Field(default_factory=list, description="Preset voices (TTS models).")
+    voice_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Per preset voice: its `language`, `accent` and `gender`, where known."
+    )
+    voice_aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other voice names (OpenAI's) -> the preset they resolve to (VOICE_ALIASES)."
+    )
+    voice_blends: bool = Field(default=False, description="`voice` may mix presets: `a+b` or `a(2)+b(1)`.")
+    alias_of: str | None = Field(
+        default=None, description="This id is a configured alias (MODEL_ALIASES) of that model, which serves it."
+    )
     can_clone: bool = False
-    emotions: bool = False
+    emotions: bool = Field(
+        default=False, description="Takes `emotion` (false: only `neutral` or none is accepted, others get 400)."
+    )
     streaming: bool = Field(default=False, description="Output arrives while the job runs (`stream=true`).")
     install_hint: str | None = Field(default=None, description="How to install the weights when missing.")
     prices: ModelPrices

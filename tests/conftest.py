@@ -24,7 +24,7 @@ from tests.services import (
     start_worker,
 )
 
-BUNDLED = "piper,whisper-base,whisper-tiny.en"
+BUNDLED = "piper,kokoro,whisper-base,whisper-tiny.en"
 FAST_TIER = Path(__file__).resolve().parent / "fast"
 
 

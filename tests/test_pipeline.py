@@ -104,7 +104,7 @@ async def test_voice_conditioning_is_computed_once_and_deleted_with_the_voice(
         "/v1/voices/clone",
         headers=auth,
         files={"file": ("ref.wav", (testdata / "leopard_test_en.wav").read_bytes())},
-        data={"name": "Once", "model": "piper"},
+        data={"name": "Once", "model": "piper", "consent": "true"},
     )
     assert r.status_code == 200 and r.json()["status"] == "ready", r.text
     voice_id = r.json()["id"]

@@ -500,7 +500,7 @@ async def test_known_speakers_are_named(client: httpx.AsyncClient, auth: dict[st
         "/v1/voices/clone",
         headers=auth,
         files={"file": ("ref.wav", audio.encode(kennedy[:half], 16000, "wav"))},
-        data={"name": "Kennedy", "model": "piper"},
+        data={"name": "Kennedy", "model": "piper", "consent": "true"},
     )
     assert voice.status_code == 200, voice.text
     mixed = np.concatenate([kennedy[half:], np.zeros(16000, dtype=np.float32), other])

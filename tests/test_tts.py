@@ -207,7 +207,10 @@ async def clone(
     client: httpx.AsyncClient, auth: dict[str, str], content: bytes, name: str = "ref.wav", **data: str
 ) -> httpx.Response:
     return await client.post(
-        "/v1/voices/clone", headers=auth, files={"file": (name, content)}, data={"name": "My Custom Voice", **data}
+        "/v1/voices/clone",
+        headers=auth,
+        files={"file": (name, content)},
+        data={"name": "My Custom Voice", "consent": "true", **data},
     )
 
 
@@ -256,7 +259,7 @@ async def test_clone_from_several_files_and_delete(
     r = await client.post(
         "/v1/voices/clone",
         headers=auth,
-        data={"name": "two takes"},
+        data={"name": "two takes", "consent": "true"},
         files=[("files", ("a.flac", clip)), ("files", ("b.flac", clip))],
     )
     assert r.status_code == 200, r.text

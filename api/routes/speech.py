@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
 from api.requests import speech_job
-from api.streaming import SSE_HEADERS, JobStreamTimeout, relay, sse_events, subscribe_and_enqueue
+from api.streaming import SSE_HEADERS, JobStreamTimeout, final_job, relay, sse_events, subscribe_and_enqueue
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
@@ -56,9 +56,13 @@ async def create_speech(
     settings: SettingsDep,
     state: StateDep,
 ) -> Response:
-    spec, request_ = await speech_job(state, session, account, body)
+    # OpenAI's speech route streams: a sync request gets its audio as it is synthesised unless it asks
+    # `stream=false`; `stream_format=sse` alone asks for the SSE stream
+    stream_asked = body.stream is True or (body.stream is None and body.stream_format == "sse")
+    is_async = wants_async(request, body.async_) and not stream_asked
+    streaming = stream_asked or (body.stream is None and not is_async)
+    spec, request_ = await speech_job(state, session, account, body.model_copy(update={"stream": streaming}))
     webhook_url = await checked_webhook_url(state, session, account, body.webhook_url)
-    is_async = wants_async(request, body.async_) and not body.stream
     job = await create_job(
         session,
         account,
@@ -69,7 +73,7 @@ async def create_speech(
         webhook_url=webhook_url,
     )
     fmt = OUTPUT_FORMATS[body.format]
-    if body.stream:
+    if streaming:
         pubsub = await subscribe_and_enqueue(state, session, job)
         budget = settings.limits.sync_wait_seconds
         if body.stream_format == "sse":
@@ -78,14 +82,24 @@ async def create_speech(
                 media_type="text/event-stream",
                 headers={"X-Job-Id": job.id, **SSE_HEADERS},
             )
-        return StreamingResponse(
-            _raw_audio(state, job.id, pubsub, budget),
-            media_type=fmt.content_type,
-            headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"},
+        chunks = _raw_audio(state, job.id, pubsub, budget)
+        # the status line waits for the first audio, so a job that fails before speaking still answers with its
+        # error and status (and one past the budget with 202), as a whole-file request would
+        first = await anext(chunks, None)
+        if first is not None:
+            return StreamingResponse(
+                _prepend(first, chunks),
+                media_type=fmt.content_type,
+                headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"},
+            )
+        finished_job = await final_job(state, job.id)
+        if finished_job is None or finished_job.state not in jobs.TERMINAL:
+            return accepted(request, state, finished_job or job)
+        job, finished = finished_job, True
+    else:
+        job, finished = await submit_and_wait(
+            state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
         )
-    job, finished = await submit_and_wait(
-        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
-    )
     if not finished:
         return accepted(request, state, job)
     if job.state != jobs.SUCCEEDED:
@@ -93,6 +107,12 @@ async def create_speech(
     assert job.output_key
     data = await anyio.to_thread.run_sync(state.store.get_bytes, job.output_key)
     return Response(content=data, media_type=job.output_content_type or fmt.content_type, headers={"X-Job-Id": job.id})
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _raw_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:

@@ -10,16 +10,25 @@ from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
-from api.errors import APIError, VoiceNotFound
+from api.errors import APIError, NotFound, VoiceNotFound
 from api.pages import page
-from api.requests import clone_job, clone_model, file_source, upload_source
+from api.requests import (
+    checked_labels,
+    clone_consent,
+    clone_job,
+    clone_model,
+    file_source,
+    upload_source,
+    voice_labels,
+)
 from api.routes.transcriptions import UPLOAD_JOB_RESPONSES
-from api.voices import preset_voices
+from api.voices import new_voice, preset_voices
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
+from shared.catalog import MODELS
 from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
 from shared.jobkinds.clone import CloneCreate, CloneResult
-from shared.schemas import ErrorResponse, VoiceDeleted, VoiceList, VoicePublic
+from shared.schemas import ErrorResponse, VoiceConsent, VoiceDeleted, VoiceList, VoicePublic, VoiceSample, VoiceUpdate
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"])
 
@@ -37,6 +46,12 @@ def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
         warnings=warnings,
         error=voice.error_message,
         job_id=job.id if job else None,
+        description=voice.description,
+        labels=voice.labels or {},
+        samples=[VoiceSample.model_validate(s) for s in voice.samples or []],
+        consent=VoiceConsent.model_validate(voice.consent) if voice.consent else None,
+        preview_url=f"/v1/voices/{voice.id}/preview" if voice.preview_key else None,
+        models=[m.id for m in MODELS.values() if m.can_clone],
     )
 
 
@@ -69,30 +84,37 @@ async def clone_voice(
     form: Annotated[CloneCreate, Form()],
     file: Annotated[UploadFile | None, File(description="Audio sample (10-30 seconds recommended).")] = None,
     files: Annotated[list[UploadFile] | None, File(description="Several samples of the same speaker.")] = None,
+    consent_recording: Annotated[
+        UploadFile | None,
+        File(description="The speaker reading the consent phrase (required where CLONE_CONSENT=recording)."),
+    ] = None,
 ) -> VoicePublic:
     job_id = new_job_id()
     webhook_url = await checked_webhook_url(state, session, account, form.webhook_url)
     await clone_model(state, form)  # the model is checked before any sample is read and stored
-    sources = [await file_source(session, account, file_id) for file_id in form.file_id or []]
     uploads = [u for u in ([file] if file else []) + list(files or [])]
+    voice_labels(form.labels)  # the form's fields are checked before any sample is read and stored
+    if uploads or form.file_id:
+        clone_consent(settings, form, has_recording=consent_recording is not None or bool(form.consent_file_id))
+    sources = [await file_source(session, account, file_id) for file_id in form.file_id or []]
+    recording = None
     try:
         for index, upload in enumerate(uploads):
             sources.append(await upload_source(state, account, upload, f"{job_id}-{index}", f"Sample {index + 1}"))
+        if consent_recording is not None and settings.clone_consent == "recording":
+            recording = await upload_source(
+                state, account, consent_recording, f"{job_id}-consent", "The consent recording"
+            )
+        elif form.consent_file_id and settings.clone_consent == "recording":
+            recording = await file_source(session, account, form.consent_file_id, param="consent_file_id")
         voice_id = new_id("voice")
-        spec, clone_request = await clone_job(state, form, sources, voice_id)
+        spec, clone_request = await clone_job(state, form, sources, voice_id, consent_recording=recording)
     except APIError:
-        for source in sources:
+        for source in [*sources, *([recording] if recording else [])]:
             if source.uploaded:
                 await anyio.to_thread.run_sync(state.store.delete, source.key)
         raise
-    voice = Voice(
-        id=voice_id,
-        account_id=account.id,
-        name=form.name,
-        model=spec.id,
-        language=clone_request.language,
-        status="processing",
-    )
+    voice = new_voice(clone_request, account.id, spec.id)
     session.add(voice)
     is_async = wants_async(request, form.async_)
     job = await create_upload_job(
@@ -152,6 +174,48 @@ async def get_voice(voice_id: str, account: AccountDep, session: SessionDep) -> 
     return voice_public(await _own_voice(session, account, voice_id))
 
 
+@router.patch(
+    "/{voice_id}",
+    operation_id="voices-update",
+    summary="Edit a cloned voice's name, description and labels",
+    response_model=VoicePublic,
+    responses={400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+)
+async def update_voice(voice_id: str, body: VoiceUpdate, account: AccountDep, session: SessionDep) -> VoicePublic:
+    voice = await _own_voice(session, account, voice_id)
+    if body.name is not None:
+        voice.name = body.name
+    if body.description is not None:
+        voice.description = body.description or None
+    if body.labels is not None:
+        voice.labels = checked_labels(body.labels) or None
+    await session.commit()
+    await session.refresh(voice)
+    return voice_public(voice)
+
+
+@router.get(
+    "/{voice_id}/preview",
+    operation_id="voices-preview",
+    summary="A short sample of a cloned voice (mp3)",
+    response_class=Response,
+    responses={
+        200: {"description": "The preview made at enrollment.", "content": {"audio/mpeg": {}}},
+        404: {"model": ErrorResponse, "description": "No such voice, or it has no preview (yet)."},
+    },
+)
+async def voice_preview(voice_id: str, account: AccountDep, session: SessionDep, state: StateDep) -> Response:
+    voice = await _own_voice(session, account, voice_id)
+    if not voice.preview_key:
+        raise NotFound(
+            f"Voice '{voice_id}' has no preview"
+            + (" yet; it is made when enrollment ends." if voice.status == "processing" else "."),
+            param="voice_id",
+        )
+    data = await anyio.to_thread.run_sync(state.store.get_bytes, voice.preview_key)
+    return Response(content=data, media_type="audio/mpeg")
+
+
 @router.delete(
     "/{voice_id}",
     operation_id="voices-delete",
@@ -166,7 +230,8 @@ async def delete_voice(voice_id: str, account: AccountDep, session: SessionDep, 
         .scalars()
         .all()
     )
-    keys = [k for k in (voice.reference_key, *conditionings) if k]  # the uploads went when enrollment ended
+    # the uploads went when enrollment ended
+    keys = [k for k in (voice.reference_key, voice.preview_key, *conditionings) if k]
 
     def _delete() -> None:
         for key in keys:

@@ -353,6 +353,12 @@ def clone(
     name: Annotated[str, typer.Option("--name", "-n", help="Name of the new voice.")],
     model: Annotated[str | None, typer.Option(help="Cloning model (server default when unset).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code (detected when unset).")] = None,
+    consent: Annotated[
+        bool, typer.Option("--consent", help="Attest that the speaker agreed to have their voice cloned.")
+    ] = False,
+    consent_statement: Annotated[
+        str | None, typer.Option(help="How and when the speaker agreed (stored with the voice).")
+    ] = None,
     base_url: BaseUrlOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -362,7 +368,14 @@ def clone(
         _progress(transfer=True) as progress,
         _uploading(files, progress) as uploads,
     ):
-        voice = client.voices.clone(name=name, files=list(uploads), model=model, language=language)
+        voice = client.voices.clone(
+            name=name,
+            files=list(uploads),
+            model=model,
+            language=language,
+            consent=consent,
+            consent_statement=consent_statement,
+        )
     err.print(f"Voice '{escape(voice.name)}' ({voice.model}, {voice.language or 'language unknown'}): {voice.status}")
     for warning in voice.warnings:
         err.print(f"[yellow]Warning:[/] {escape(warning)}")

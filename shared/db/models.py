@@ -54,7 +54,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime()}
 
 
 class Account(Base):
@@ -145,6 +145,12 @@ class Voice(Base):
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # speaker embedding, durations
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # accent, age, gender, use_case, ...
+    samples: Mapped[list[Any] | None] = mapped_column(default=None)  # [{name, seconds, file_id}] it was made from
+    # how the speaker's consent was given: attestation (a statement) or a verified consent recording
+    consent: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    preview_key: Mapped[str | None] = mapped_column(String(400), default=None)  # a short sample in the voice
 
 
 class VoiceConditioning(Base):

@@ -7,6 +7,8 @@ time they speak the voice.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.catalog import ModelSpec
@@ -29,6 +31,29 @@ class CloneCreate(BaseModel):
     webhook_url: str | None = Field(
         default=None, max_length=2000, description="Also send `job.*` and `voice.*` events here (signed)."
     )
+    description: str | None = Field(default=None, max_length=1000, description="What the voice is, for whom.")
+    labels: str | None = Field(
+        default=None,
+        max_length=2000,
+        description='Labels as a JSON object of short strings, e.g. `{"accent": "Irish", "age": "middle aged", '
+        '"gender": "female", "use_case": "narration"}`.',
+    )
+    consent: bool = Field(
+        default=False,
+        description="Attests that the speaker agreed to have their voice cloned (this or `consent_statement` is "
+        "required).",
+    )
+    consent_statement: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="How and when the speaker agreed (stored with the voice); it also attests consent.",
+    )
+    consent_file_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The consent recording as an uploaded file (instead of the `consent_recording` upload), where "
+        "the server asks for one (CLONE_CONSENT=recording).",
+    )
 
 
 class CloneJob(BaseModel):
@@ -41,6 +66,12 @@ class CloneJob(BaseModel):
     input_keys: list[str] = Field(
         default_factory=list, description="Samples uploaded for this job alone: deleted when it ends (files are not)."
     )
+    description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    samples: list[dict[str, Any]] = Field(default_factory=list, description="Name, seconds and file id per sample.")
+    consent: dict[str, Any] | None = Field(default=None, description="How the speaker's consent was given.")
+    consent_key: str | None = Field(default=None, description="The consent recording (CLONE_CONSENT=recording).")
+    consent_phrase: str | None = Field(default=None, description="What the consent recording must say.")
 
     @model_validator(mode="after")
     def _complete(self) -> CloneJob:
@@ -57,6 +88,8 @@ class CloneResult(BaseModel):
     transcript: str | None = None
     warnings: list[str] = Field(default_factory=list)
     conditioned: list[str] = Field(default_factory=list, description="Models whose conditioning was computed.")
+    consent: dict[str, Any] | None = Field(default=None, description="The consent recording's check, when one ran.")
+    preview: bool = Field(default=False, description="Whether a preview sample was generated.")
     processing_seconds: float | None = None
 
 

@@ -53,8 +53,15 @@ class SpeechCreate(SpeechOptions, _SpeechTarget):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    stream: StrictBool | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="Stream the audio as it is synthesised (chunked HTTP). Unset: true for a request that waits "
+        "(as OpenAI's route does), false with `async`; `false` returns the whole file at once.",
+    )
     stream_format: Literal["audio", "sse"] = Field(
-        default="audio", description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas."
+        default="audio",
+        description="`audio`: raw chunked audio; `sse`: Server-Sent Events with base64 deltas (asking for `sse` "
+        "is enough to stream).",
     )
     async_: StrictBool = Field(
         default=False,

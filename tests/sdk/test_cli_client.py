@@ -142,7 +142,7 @@ def test_jobs_wait_exits_1_for_a_canceled_job(s2s: S2S, live_api: str, api_key: 
 
 
 def test_clone_prints_the_new_voice_id(s2s: S2S, live_api: str, api_key: str, testdata: Path) -> None:
-    done = s2s("clone", "--name", "CLI voice", str(testdata / "leopard_test_en.wav"), "--model", "piper")
+    done = s2s("clone", "--name", "CLI voice", str(testdata / "leopard_test_en.wav"), "--model", "piper", "--consent")
     assert done.returncode == 0, done.stderr.decode()
     voice_id = done.stdout.decode().strip().splitlines()[-1]
     assert voice_id.startswith("voice_")

@@ -389,7 +389,7 @@ async def test_async_client_runs_calls_concurrently(
 # --- voices ---------------------------------------------------------------------------------------------
 def test_clone_speak_list_and_delete_a_voice(sdk: Client, testdata: Path, tmp_path: Path) -> None:
     sample = mp3_sample(tmp_path / "sample.mp3", testdata / "leopard_test_en.wav")
-    voice = sdk.voices.clone(name="SDK test voice", files=[sample], model="piper", language="en")
+    voice = sdk.voices.clone(name="SDK test voice", files=[sample], model="piper", language="en", consent=True)
     assert voice.id.startswith("voice_") and voice.name == "SDK test voice" and voice.model == "piper"
     assert voice.status in ("ready", "processing")
     assert sdk.voices.retrieve(voice.id).id == voice.id
@@ -407,7 +407,9 @@ def test_clone_speak_list_and_delete_a_voice(sdk: Client, testdata: Path, tmp_pa
 
 def test_clone_from_several_samples(sdk: Client, testdata: Path) -> None:
     with (testdata / "leopard_test_en.wav").open("rb") as first:
-        voice = sdk.voices.clone(name="Two samples", files=[first, testdata / "jfk.flac"], model="piper", language="en")
+        voice = sdk.voices.clone(
+            name="Two samples", files=[first, testdata / "jfk.flac"], model="piper", language="en", consent=True
+        )
     assert voice.id.startswith("voice_")
     sdk.voices.delete(voice.id)
 

@@ -621,6 +621,35 @@ def test_clone_with_several_samples_uses_repeated_files_fields(server: ScriptedS
         server.client().voices.clone(name="n")
 
 
+def test_clone_sends_consent_description_and_labels(server: ScriptedServer) -> None:
+    server.on("POST", "voices/clone", httpx.Response(200, json=VOICE))
+    server.client().voices.clone(
+        name="n",
+        file=b"RIFF",
+        consent=True,
+        consent_statement="Signed release, 2026-11-30",
+        consent_recording=("consent.wav", b"RIFFc"),
+        description="Narrator",
+        labels={"accent": "Irish", "use_case": "narration"},
+    )
+    fields = _multipart_fields(server.requests[0])
+    assert ("consent", None, b"true") in fields and ("description", None, b"Narrator") in fields
+    assert ("consent_statement", None, b"Signed release, 2026-11-30") in fields
+    assert ("consent_recording", "consent.wav", b"RIFFc") in fields
+    assert ("labels", None, b'{"accent": "Irish", "use_case": "narration"}') in fields
+    server.client().voices.clone(name="n", file=b"RIFF")  # no consent: the server decides (CLONE_CONSENT)
+    assert not [f for f in _multipart_fields(server.requests[1]) if f[0].startswith("consent")]
+
+
+def test_voice_update_and_preview(server: ScriptedServer) -> None:
+    server.on("PATCH", "voices/voice_abc123xyz", httpx.Response(200, json={**VOICE, "name": "New"}))
+    server.on("GET", "voices/voice_abc123xyz/preview", httpx.Response(200, content=b"ID3preview"))
+    client = server.client()
+    assert client.voices.update("voice_abc123xyz", name="New", labels={}).name == "New"
+    assert json.loads(server.requests[0].content) == {"name": "New", "labels": {}}
+    assert client.voices.preview("voice_abc123xyz") == b"ID3preview"
+
+
 def test_voices_list_retrieve_delete(server: ScriptedServer) -> None:
     listing = {"object": "list", "data": [VOICE], "presets": [{"id": "joe", "model": "piper"}]}
     server.on("GET", "voices", httpx.Response(200, json=listing))

@@ -12,16 +12,21 @@ import logging
 from contextlib import ExitStack
 from typing import Any
 
+import numpy as np
 from sqlalchemy import update
 
 from shared import audio
 from shared.catalog import MODELS
 from shared.db.models import Voice
 from shared.jobkinds.clone import CloneJob, CloneResult
-from workers.engines.base import EngineError, TranscribeOptions
+from workers.consent import MAX_PHRASE_WER, MIN_SPEAKER_SIMILARITY, check_recording
+from workers.engines.base import Conditioning, EngineError, InvalidInput, SynthesisOptions, TranscribeOptions
 from workers.enroll import REFERENCE_RATE, Reference, load_reference, measure
 from workers.runner import JobContext, Outcome, WorkerContext, local_input
+from workers.synthesis import synthesize_pieces
 from workers.voices import EnrolledVoice, enroll_for
+
+PREVIEW_TEXT = "Hello! This is a short preview of my voice, made from the samples you gave."
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,54 @@ def _transcribe_reference(
     return language or info.language, text or None
 
 
+def _verify_consent(ctx: WorkerContext, req: CloneJob, profile: dict[str, Any]) -> dict[str, Any]:
+    """The consent recording must say the phrase in the samples' voice (workers/consent.py)."""
+    assert req.consent_key and req.consent_phrase
+    model_id = transcriber(ctx)
+    if model_id is None:
+        raise InvalidInput(
+            "Consent recordings are checked by transcribing them, and this worker has no speech-to-text model; "
+            "install whisper-base on the clone model's workers (`s2s models install whisper-base`)."
+        )
+
+    def transcribe(samples: np.ndarray) -> str:
+        with ctx.residency.use(model_id) as engine:
+            segments, _ = engine.transcribe(samples, TranscribeOptions(language=None))
+            return " ".join(s.text for s in segments)
+
+    with local_input(ctx.store, req.consent_key) as path:
+        check = check_recording(path, req.consent_phrase, profile.get("embedding"), speaker_encoder(ctx), transcribe)
+    if not check.passed:
+        problems = []
+        if check.phrase_wer > MAX_PHRASE_WER:
+            problems.append(f"it does not say the consent phrase (heard: '{check.transcript}')")
+        if check.speaker_similarity < MIN_SPEAKER_SIMILARITY:
+            problems.append(
+                f"its voice does not match the samples (similarity {check.speaker_similarity:.2f}, "
+                f"at least {MIN_SPEAKER_SIMILARITY} needed)"
+            )
+        raise InvalidInput(
+            "The consent recording was not accepted: " + "; ".join(problems) + f". The speaker of the samples "
+            f"must read: '{req.consent_phrase}'."
+        )
+    return check.record(req.consent_phrase)
+
+
+def _preview(ctx: WorkerContext, engine: Any, voice: EnrolledVoice, conditioning: Conditioning) -> bytes | None:
+    """A few seconds of the new voice (mp3) for GET /v1/voices/{id}/preview; a failure only skips it."""
+    presets = engine.voices() if hasattr(engine, "voices") else []
+    options = SynthesisOptions(
+        voice=presets[0] if presets else "default", voice_id=voice.id, conditioning=conditioning, language="en"
+    )
+    try:
+        pieces = list(synthesize_pieces(engine, PREVIEW_TEXT, options))
+    except EngineError as exc:
+        log.warning("no preview for voice %s: %s", voice.id, exc)
+        return None
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    return audio.encode(samples, int(engine.sample_rate), "mp3") if samples.size else None
+
+
 def _mark_voice(ctx: WorkerContext, voice_id: str, **values: Any) -> None:
     with ctx.session() as session:
         session.execute(update(Voice).where(Voice.id == voice_id).values(**values))
@@ -65,12 +118,16 @@ def enroll(job: JobContext) -> Outcome:
     req: CloneJob = job.request
     ctx = job.worker
     reference_key = f"voices/{job.account_id}/{req.voice_id}/reference.wav"
+    preview_key: str | None = f"voices/{job.account_id}/{req.voice_id}/preview.mp3"
+    consent: dict[str, Any] | None = None
     try:
         with ExitStack() as stack:
             paths = [stack.enter_context(local_input(ctx.store, key)) for key in req.sample_keys]
             reference = load_reference(paths)
         job.progress(0.25, force=True)
         profile = measure(reference, speaker_encoder(ctx))
+        if req.consent_key:
+            consent = _verify_consent(ctx, req, profile)
         job.progress(0.5, force=True)
         language, transcript = _transcribe_reference(ctx, reference, req.language)
         job.progress(0.75, force=True)
@@ -87,14 +144,23 @@ def enroll(job: JobContext) -> Outcome:
             embedding=profile.get("embedding"),
         )
         with ctx.residency.use(job.model) as engine:
-            enroll_for(ctx, engine, job.model, voice)
+            conditioning = enroll_for(ctx, engine, job.model, voice)
+            preview = _preview(ctx, engine, voice, conditioning)
+        if preview is not None and preview_key:
+            ctx.store.put_bytes(preview_key, preview, "audio/mpeg")
+        else:
+            preview_key = None
     except EngineError as exc:
         _mark_voice(ctx, req.voice_id, status="failed", error_message=str(exc))
         ctx.store.delete(reference_key)
         raise
+    extra: dict[str, Any] = {"preview_key": preview_key}
+    if consent is not None:
+        extra["consent"] = {**_stored_consent(ctx, req.voice_id), **consent}
     _mark_voice(
         ctx,
         req.voice_id,
+        **extra,
         status="ready",
         language=language,
         transcript=transcript,
@@ -110,5 +176,13 @@ def enroll(job: JobContext) -> Outcome:
         transcript=transcript,
         warnings=reference.warnings,
         conditioned=[job.model],
+        consent=consent,
+        preview=preview_key is not None,
     )
     return Outcome(result=result)
+
+
+def _stored_consent(ctx: WorkerContext, voice_id: str) -> dict[str, Any]:
+    with ctx.session() as session:
+        row = session.get(Voice, voice_id)
+        return dict(row.consent or {}) if row is not None else {}

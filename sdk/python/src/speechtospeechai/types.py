@@ -193,6 +193,12 @@ class Voice(_Object):
     warnings: list[str] = Field(default_factory=list)
     error: str | None = Field(default=None, description="Why enrollment failed.")
     job_id: str | None = Field(default=None, description="The enrollment job (see client.jobs).")
+    description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    samples: list[dict[str, Any]] = Field(default_factory=list, description="The recordings it was made from.")
+    consent: dict[str, Any] | None = Field(default=None, description="How the speaker's consent was given.")
+    preview_url: str | None = None
+    models: list[str] = Field(default_factory=list, description="The models that can speak it.")
 
 
 class VoicePreset(_Object):
@@ -202,6 +208,7 @@ class VoicePreset(_Object):
     model: str
     name: str | None = None
     language: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict, description="accent and gender, where known.")
     aliases: list[str] = Field(default_factory=list, description="Other names that select this voice.")
 
 

@@ -1,7 +1,9 @@
-"""`client.voices`: `POST /v1/voices/clone`, `GET /v1/voices[/{id}]`, `DELETE /v1/voices/{id}`."""
+"""`client.voices`: `POST /v1/voices/clone`, `GET /v1/voices[/{id}]`, `PATCH` and `DELETE /v1/voices/{id}`,
+`GET /v1/voices/{id}/preview`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from .._base_client import (
@@ -26,6 +28,11 @@ def _clone_options(
     file: FileTypes | None,
     model: str | None,
     language: str | None,
+    consent: bool,
+    consent_statement: str | None,
+    consent_recording: FileTypes | None,
+    description: str | None,
+    labels: Mapping[str, str] | None,
     wait: bool,
     extra_headers: Mapping[str, str] | None,
     extra_body: Mapping[str, object] | None,
@@ -37,14 +44,39 @@ def _clone_options(
     # one sample goes in the contract's `file` field; several go in repeated `files` fields
     field = "file" if len(samples) == 1 else "files"
     parts: list[tuple[str, PreparedFile]] = [(field, prepare_file(sample)) for sample in samples]
+    if consent_recording is not None:
+        parts.append(("consent_recording", prepare_file(consent_recording)))
     return make_options(
         "POST",
         "voices/clone",
-        data={"name": name, "model": model, "language": language, "async": None if wait else True},
+        data={
+            "name": name,
+            "model": model,
+            "language": language,
+            "async": None if wait else True,
+            "consent": True if consent else None,
+            "consent_statement": consent_statement,
+            "description": description,
+            "labels": json.dumps(dict(labels)) if labels else None,
+        },
         files=parts,
         extra_headers=extra_headers,
         extra_body=extra_body,
         timeout=timeout,
+    )
+
+
+def _update_options(
+    voice_id: str,
+    name: str | None,
+    description: str | None,
+    labels: Mapping[str, str] | None,
+    extra_headers: Mapping[str, str] | None,
+    timeout: Timeout,
+) -> RequestOptions:
+    body = {"name": name, "description": description, "labels": dict(labels) if labels is not None else None}
+    return make_options(
+        "PATCH", f"voices/{path_param(voice_id)}", json=body, extra_headers=extra_headers, timeout=timeout
     )
 
 
@@ -59,6 +91,11 @@ class Voices(SyncAPIResource):
         file: FileTypes | None = None,
         model: str | None = None,
         language: str | None = None,
+        consent: bool = False,
+        consent_statement: str | None = None,
+        consent_recording: FileTypes | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -67,6 +104,8 @@ class Voices(SyncAPIResource):
         """Clone a voice from reference audio (paths, bytes or binary file objects); use `voice.id` as `voice`.
 
         `model` defaults to the best cloning model the server has; `language` is detected when unset.
+        `consent=True` attests that the speaker agreed (or give `consent_statement`); a server that asks for a
+        consent recording (CLONE_CONSENT=recording) also needs `consent_recording`: the speaker reading its phrase.
         Enrollment runs as a job: `wait=False` returns the voice at once with status `processing` (its `job_id`
         can be followed with `client.jobs.wait`); the default waits until it is `ready`.
         """
@@ -76,6 +115,11 @@ class Voices(SyncAPIResource):
             file=file,
             model=model,
             language=language,
+            consent=consent,
+            consent_statement=consent_statement,
+            consent_recording=consent_recording,
+            description=description,
+            labels=labels,
             wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
@@ -108,6 +152,29 @@ class Voices(SyncAPIResource):
         options = make_options("GET", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
         return parse_model(self._client.request(options), Voice)
 
+    def update(
+        self,
+        voice_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        """`PATCH /v1/voices/{id}`: change the name, description or labels (`labels={}` clears them)."""
+        options = _update_options(voice_id, name, description, labels, extra_headers, timeout)
+        return parse_model(self._client.request(options), Voice)
+
+    def preview(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> bytes:
+        """The voice's preview sample (mp3 bytes), made when enrollment ended."""
+        options = make_options(
+            "GET", f"voices/{path_param(voice_id)}/preview", extra_headers=extra_headers, timeout=timeout
+        )
+        return self._client.request(options).content
+
     def delete(
         self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
     ) -> VoiceDeleted:
@@ -126,6 +193,11 @@ class AsyncVoices(AsyncAPIResource):
         file: FileTypes | None = None,
         model: str | None = None,
         language: str | None = None,
+        consent: bool = False,
+        consent_statement: str | None = None,
+        consent_recording: FileTypes | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
         wait: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -138,6 +210,11 @@ class AsyncVoices(AsyncAPIResource):
             file=file,
             model=model,
             language=language,
+            consent=consent,
+            consent_statement=consent_statement,
+            consent_recording=consent_recording,
+            description=description,
+            labels=labels,
             wait=wait,
             extra_headers=extra_headers,
             extra_body=extra_body,
@@ -167,6 +244,27 @@ class AsyncVoices(AsyncAPIResource):
     ) -> Voice:
         options = make_options("GET", f"voices/{path_param(voice_id)}", extra_headers=extra_headers, timeout=timeout)
         return parse_model(await self._client.request(options), Voice)
+
+    async def update(
+        self,
+        voice_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        options = _update_options(voice_id, name, description, labels, extra_headers, timeout)
+        return parse_model(await self._client.request(options), Voice)
+
+    async def preview(
+        self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
+    ) -> bytes:
+        options = make_options(
+            "GET", f"voices/{path_param(voice_id)}/preview", extra_headers=extra_headers, timeout=timeout
+        )
+        return (await self._client.request(options)).content
 
     async def delete(
         self, voice_id: str, *, extra_headers: Mapping[str, str] | None = None, timeout: Timeout = None
