@@ -118,13 +118,18 @@ def test_contract_clone_snippet_runs_wherever_its_model_is_installed(
     monkeypatch.chdir(tmp_path)
     mp3_sample(tmp_path / "sample.mp3", testdata / "leopard_test_en.wav")
     namespace: dict[str, object] = {"client": Client(api_key=api_key)}
+    # as written, the snippet sends no consent, which cloning needs here (CLONE_CONSENT=attestation)
+    with pytest.raises(s2s.BadRequestError, match="consent=true") as refused:
+        exec(CONTRACT_CLONE, namespace)
+    assert refused.value.param == "consent"
+    consented = CONTRACT_CLONE.replace('files=["sample.mp3"]', 'files=["sample.mp3"], consent=True')
     fish = Client(api_key=api_key, base_url=live_api).models.retrieve("fish-speech-v1.5")
     if fish.installed:
-        exec(CONTRACT_CLONE, namespace)
+        exec(consented, namespace)
         assert probe_bytes((tmp_path / "cloned_output.mp3").read_bytes()).duration > 0.5
         return
     with pytest.raises(s2s.ModelNotInstalledError, match="pip install"):
-        exec(CONTRACT_CLONE, namespace)
+        exec(consented, namespace)
 
 
 # --- speech -----------------------------------------------------------------------------------------------
