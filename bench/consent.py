@@ -1,4 +1,5 @@
-"""Consent-recording thresholds: how well whisper-base and resemblyzer tell a real consent recording from others.
+"""Consent-recording thresholds: how well whisper-base and a speaker encoder (resemblyzer, CAM++) tell a real
+consent recording from others.
 
 For each speaker (Kokoro's voices standing in for people, plus the real single-speaker development clips split in
 two), a "sample" and a "consent recording" are compared with the encoder the clone job uses:
@@ -53,6 +54,9 @@ def main() -> None:
     kokoro = KokoroEngine.load(model_dir, MODELS["kokoro"])
     whisper = WhisperEngine.load(model_dir, MODELS["whisper-base"])
     encoder = VoiceEncoder("cpu", verbose=False)
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+
+    campplus = SegmentationDiarizer.load(model_dir)
 
     def speak(voice: str, text: str) -> np.ndarray:
         out = np.concatenate(list(synthesize_pieces(kokoro, text, SynthesisOptions(voice=voice))))
@@ -62,10 +66,14 @@ def main() -> None:
         segments, _ = whisper.transcribe(samples, TranscribeOptions(language=None))
         return " ".join(s.text for s in segments)
 
-    def embed(samples: np.ndarray) -> np.ndarray:
-        return np.asarray(encoder.embed_utterance(samples), dtype=np.float64)
+    def embed(samples: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "resemblyzer": np.asarray(encoder.embed_utterance(samples), dtype=np.float64),
+            "campplus": np.asarray(campplus.embed(samples), dtype=np.float64),
+        }
 
-    samples, consents = {}, {}
+    samples: dict[str, dict[str, np.ndarray]] = {}
+    consents: dict[str, dict[str, np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
     for voice in VOICES:
         samples[voice] = embed(speak(voice, SAMPLE_TEXT))
@@ -88,20 +96,43 @@ def main() -> None:
     def cosine(a: np.ndarray, b: np.ndarray) -> float:
         return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
-    same = {k: round(cosine(samples[k], consents[k]), 3) for k in samples}
-    different = sorted((round(cosine(samples[a], consents[b]), 3), a, b) for a in samples for b in samples if a != b)
-    print("\nsame speaker (sample vs its consent recording):")
-    for k, v in same.items():
-        print(f"  {k:22} {v:.3f}")
+    encoders: dict[str, Any] = {}
+    for name in ("resemblyzer", "campplus"):
+        same = {k: round(cosine(samples[k][name], consents[k][name]), 3) for k in samples}
+        different = sorted(
+            (round(cosine(samples[a][name], consents[b][name]), 3), a, b) for a in samples for b in samples if a != b
+        )
+        print(f"\n{name}: same speaker (sample vs its consent recording):")
+        for k, v in same.items():
+            print(f"  {k:22} {v:.3f}")
+        p95 = float(np.percentile([d[0] for d in different], 95))
+        print(f"{name}: different speakers: {len(different)} pairs, max {different[-1]}, 95th percentile {p95:.3f}")
+        margin = min(same.values()) - different[-1][0]
+        print(f"{name}: lowest genuine {min(same.values()):.3f}, highest impostor {different[-1][0]:.3f}")
+        grid = {
+            f"{t:.2f}": (int(sum(v < t for v in same.values())), int(sum(d[0] >= t for d in different)))
+            for t in np.arange(0.60, 0.86, 0.02)
+        }
+        print(f"{name}: threshold -> (genuine refused of {len(same)}, impostors accepted of {len(different)}): {grid}")
+        encoders[name] = {
+            "same_speaker": same,
+            "different_speakers_max": list(different[-1]),
+            "different_speakers_p95": round(p95, 3),
+            "margin": round(margin, 3),
+            "errors_by_threshold": grid,
+        }
+    threshold = MIN_SPEAKER_SIMILARITY
+    same = encoders["campplus"]["same_speaker"]
+    false_rejects = [k for k, v in same.items() if v < threshold]
+    false_accepts = [
+        (a, b)
+        for a in samples
+        for b in samples
+        if a != b and cosine(samples[a]["campplus"], consents[b]["campplus"]) >= threshold
+    ]
     print(
-        f"different speakers: {len(different)} pairs, max {different[-1]}, 95th percentile "
-        f"{np.percentile([d[0] for d in different], 95):.3f}"
-    )
-    false_accepts = [d for d in different if d[0] >= MIN_SPEAKER_SIMILARITY]
-    false_rejects = [k for k, v in same.items() if v < MIN_SPEAKER_SIMILARITY]
-    print(
-        f"threshold {MIN_SPEAKER_SIMILARITY}: {len(false_rejects)} genuine refused {false_rejects}, "
-        f"{len(false_accepts)} of {len(different)} impostor pairs accepted"
+        f"CAM++ at threshold {threshold}: {len(false_rejects)} genuine refused {false_rejects}, "
+        f"{len(false_accepts)} impostor pairs accepted {false_accepts}"
     )
     wers = [r["phrase_wer"] for r in rows]
     others = [r["other_sentence_wer"] for r in rows]
@@ -112,9 +143,7 @@ def main() -> None:
             "phrase": phrase,
             "thresholds": {"max_phrase_wer": MAX_PHRASE_WER, "min_speaker_similarity": MIN_SPEAKER_SIMILARITY},
             "wer": rows,
-            "same_speaker": same,
-            "different_speakers_max": different[-1],
-            "different_speakers_p95": round(float(np.percentile([d[0] for d in different], 95)), 3),
+            "encoders": encoders,
             "false_rejects": false_rejects,
             "false_accepts": [list(d) for d in false_accepts],
         },

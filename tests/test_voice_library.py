@@ -131,7 +131,7 @@ async def test_consent_recording_is_transcribed_and_matched_to_the_samples(
     consent = same.json()["consent"]
     print("same speaker:", consent)
     assert consent["type"] == "recording" and consent["verified"] is True
-    assert consent["phrase_wer"] <= 0.35 and consent["speaker_similarity"] >= 0.75
+    assert consent["phrase_wer"] <= 0.35 and consent["speaker_similarity"] >= 0.62
 
     other_voice = await attempt(await _kokoro(strict_client, auth, "am_onyx", phrase))
     print("other speaker:", other_voice.json())

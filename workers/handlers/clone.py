@@ -61,7 +61,14 @@ def _transcribe_reference(
     return language or info.language, text or None
 
 
-def _verify_consent(ctx: WorkerContext, req: CloneJob, profile: dict[str, Any]) -> dict[str, Any]:
+def _campplus(ctx: WorkerContext) -> Any:
+    """The CAM++ speaker encoder (from MODEL_DIR, else its package), loaded once per process."""
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+
+    return ctx.component("consent_diarizer", lambda: SegmentationDiarizer.load(ctx.settings.resolved_model_dir))
+
+
+def _verify_consent(ctx: WorkerContext, req: CloneJob, reference: Reference) -> dict[str, Any]:
     """The consent recording must say the phrase in the samples' voice (workers/consent.py)."""
     assert req.consent_key and req.consent_phrase
     model_id = transcriber(ctx)
@@ -76,8 +83,9 @@ def _verify_consent(ctx: WorkerContext, req: CloneJob, profile: dict[str, Any]) 
             segments, _ = engine.transcribe(samples, TranscribeOptions(language=None))
             return " ".join(s.text for s in segments)
 
+    samples = audio.resample(reference.samples, REFERENCE_RATE, 16000)
     with local_input(ctx.store, req.consent_key) as path:
-        check = check_recording(path, req.consent_phrase, profile.get("embedding"), speaker_encoder(ctx), transcribe)
+        check = check_recording(path, req.consent_phrase, samples, _campplus(ctx).embed, transcribe)
     if not check.passed:
         problems = []
         if check.phrase_wer > MAX_PHRASE_WER:
@@ -127,7 +135,7 @@ def enroll(job: JobContext) -> Outcome:
         job.progress(0.25, force=True)
         profile = measure(reference, speaker_encoder(ctx))
         if req.consent_key:
-            consent = _verify_consent(ctx, req, profile)
+            consent = _verify_consent(ctx, req, reference)
         job.progress(0.5, force=True)
         language, transcript = _transcribe_reference(ctx, reference, req.language)
         job.progress(0.75, force=True)
