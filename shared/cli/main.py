@@ -343,6 +343,31 @@ def models_list() -> None:
     console.print(f"MODEL_DIR: {settings.resolved_model_dir}")
 
 
+@models_app.command("pull")
+def models_pull(
+    model: Annotated[str, typer.Argument(help="Model id (see `s2s models list`).")],
+    revision: Annotated[
+        str | None, typer.Option(help="Branch, tag or commit of its main repository (default: the declared one).")
+    ] = None,
+) -> None:
+    """Download a model's published weights from the Hugging Face Hub (resumable, checked against the Hub's
+    checksums) and install them. HF_TOKEN is used for gated repositories, HF_ENDPOINT for a mirror."""
+    from shared.model_hub import pull
+    from shared.model_store import InstallError
+
+    spec = MODELS.get(model)
+    if spec is None:
+        err.print(f"Unknown model '{model}'. Known: {', '.join(MODELS)}")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        path = pull(spec, settings.resolved_model_dir, revision=revision, log=lambda line: err.print(escape(line)))
+    except InstallError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"{spec.id}: installed into {path}")
+
+
 @models_app.command("install")
 def models_install(
     model: Annotated[str, typer.Argument(help="Model id, or 'bundled' for every bundled model.")],

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from shared import audio
-from shared.catalog import EngineSpec, ModelSpec, Prices
+from shared.catalog import EngineSpec, HubFiles, ModelSpec, Prices
 from workers.engines.base import (
     InvalidInput,
     ModelNotInstalled,
@@ -40,6 +40,7 @@ ENGINE = EngineSpec(
             languages=("en",),
             streaming=False,
             required_files=("config.json", "model.safetensors"),
+            hub=(HubFiles("nvidia/canary-qwen-2.5b", {"*": ""}),),
             install_hint="pip install -e '.[canary]' (NVIDIA NeMo) and "
             "`s2s models install canary-qwen-2.5b --from DIR` (the published checkpoint folder: config.json, "
             "model.safetensors).",

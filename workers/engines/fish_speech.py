@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from shared.catalog import EngineSpec, ModelSpec, Prices
+from shared.catalog import EngineSpec, HubFiles, ModelSpec, Prices
 from workers.engines.base import Conditioning, InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 from workers.engines.common import (
     reference_audio,
@@ -56,6 +56,14 @@ ENGINE = EngineSpec(
             can_clone=True,
             emotions=False,
             required_files=("config.json", "model.pth", "tokenizer.tiktoken", DECODER_FILE),
+            hub=(
+                HubFiles(
+                    "fishaudio/fish-speech-1.5",
+                    dict.fromkeys(
+                        ("config.json", "model.pth", "tokenizer.tiktoken", "special_tokens.json", DECODER_FILE), ""
+                    ),
+                ),
+            ),
             install_hint=(
                 "Copy the published fish-speech-1.5 folder (config.json, model.pth, tokenizer.tiktoken, "
                 "special_tokens.json, firefly-gan-vq-fsq-8x1024-21hz-generator.pth) with "

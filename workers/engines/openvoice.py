@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import MODELS, EngineSpec, ModelSpec, Prices
+from shared.catalog import MODELS, EngineSpec, HubFiles, ModelSpec, Prices
 from workers.engines.base import Conditioning, InvalidInput, ModelNotInstalled, SynthesisOptions, VoiceReference
 from workers.engines.common import (
     reference_audio,
@@ -51,6 +51,7 @@ ENGINE = EngineSpec(
             description="Fast voice cloning and conversion (OpenVoice V2)",
             can_clone=True,
             required_files=("converter/config.json", "converter/checkpoint.pth"),
+            hub=(HubFiles("myshell-ai/OpenVoiceV2", {"converter/config.json": "", "converter/checkpoint.pth": ""}),),
             install_hint=(
                 "Put OpenVoice V2's converter folder (checkpoints_v2/converter: config.json, checkpoint.pth) in "
                 "DIR/converter, run `s2s models install openvoice-v2 --from DIR`, and `s2s models install piper` "

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from shared.catalog import EngineSpec, ModelSpec, Prices
+from shared.catalog import EngineSpec, HubFiles, ModelSpec, Prices
 from workers.engines.base import InvalidInput, ModelNotInstalled, SynthesisOptions
 from workers.engines.common import require_module, require_weights, to_float32, torch_device
 from workers.synthesis import pack_sentences
@@ -50,6 +50,10 @@ ENGINE = EngineSpec(
             emotions=True,
             voices=VOICES,
             required_files=("config.json", "tokenizer.json", "snac/config.json", "snac/pytorch_model.bin"),
+            hub=(
+                HubFiles("canopylabs/orpheus-3b-0.1-ft", {"*.json": "", "*.safetensors": ""}, gated=True),
+                HubFiles("hubertsiuzdak/snac_24khz", {"config.json": "snac", "pytorch_model.bin": "snac"}),
+            ),
             install_hint=(
                 "Put the published Orpheus model folder (config.json, model*.safetensors, tokenizer.json, "
                 "tokenizer_config.json) and the SNAC 24 kHz decoder in its snac/ subfolder (config.json, "

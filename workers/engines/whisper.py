@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import WHISPER_FILES, EngineSpec, ModelSpec, Prices, WeightsSource
+from shared.catalog import WHISPER_FILES, EngineSpec, HubFiles, ModelSpec, Prices, WeightsSource
 from workers.engines.base import (
     InvalidInput,
     ModelNotInstalled,
@@ -21,9 +21,13 @@ from workers.engines.base import (
 from workers.engines.common import require_weights
 
 _HINT = (
-    "Install a CTranslate2 conversion of the model (e.g. Systran's faster-whisper release) with "
-    "`s2s models install {id} --from /path/to/model_dir` (needs model.bin, config.json, tokenizer.json, "
-    "vocabulary.txt)."
+    "Or install a CTranslate2 conversion of the model with `s2s models install {id} --from /path/to/model_dir` "
+    "(model.bin, config.json, tokenizer.json and vocabulary.json or .txt)."
+)
+# CTranslate2 conversions: the vocabulary is vocabulary.json (newer converters) or vocabulary.txt
+CT2_FILES = ("model.bin", "config.json", "tokenizer.json")
+CT2_HUB_FILES = dict.fromkeys(
+    ("model.bin", "config.json", "tokenizer.json", "vocabulary.*", "preprocessor_config.json"), ""
 )
 
 
@@ -40,7 +44,8 @@ ENGINE = EngineSpec(
             kind="stt",
             license="MIT",
             description="OpenAI Whisper Large v3 (faster-whisper / CTranslate2)",
-            required_files=WHISPER_FILES,
+            required_files=CT2_FILES,
+            hub=(HubFiles("Systran/faster-whisper-large-v3", CT2_HUB_FILES),),
             install_hint=_HINT.format(id="whisper-large-v3"),
             extra="cpu",
             preference=40,
@@ -51,7 +56,8 @@ ENGINE = EngineSpec(
             kind="stt",
             license="MIT",
             description="Whisper large-v3-turbo, optimised for speed",
-            required_files=WHISPER_FILES,
+            required_files=CT2_FILES,
+            hub=(HubFiles("mobiuslabsgmbh/faster-whisper-large-v3-turbo", CT2_HUB_FILES),),
             install_hint=_HINT.format(id="whisper-turbo"),
             extra="cpu",
             preference=30,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.catalog import EngineSpec, ModelSpec, Prices
+from shared.catalog import EngineSpec, HubFiles, ModelSpec, Prices
 from workers.engines.base import Conditioning, InvalidInput, SynthesisOptions, VoiceReference
 from workers.engines.common import (
     reference_audio,
@@ -43,6 +43,11 @@ ENGINE = EngineSpec(
             description="Versatile multilingual TTS with cloning (Coqui XTTS v2)",
             can_clone=True,
             required_files=("config.json", "model.pth", "vocab.json"),
+            hub=(
+                HubFiles(
+                    "coqui/XTTS-v2", dict.fromkeys(("config.json", "model.pth", "vocab.json", "speakers_xtts.pth"), "")
+                ),
+            ),
             install_hint=(
                 "Copy the published XTTS-v2 folder (config.json, model.pth, vocab.json; speakers_xtts.pth for the "
                 "preset voices) with `s2s models install xtts-v2 --from DIR`, and pip install -e '.[xtts]' "
