@@ -27,7 +27,7 @@ $(BIN)/.installed-run: pyproject.toml sdk/python/pyproject.toml
 $(BIN)/.installed-dev: pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[cpu,dev,engines-test]' -e sdk/python
+	$(BIN)/python -m pip install -q -e '.[cpu,kokoro-ja,dev,engines-test]' -e sdk/python
 	touch $@ $(BIN)/.installed-run
 
 run: $(BIN)/.installed-run

@@ -482,8 +482,15 @@ def _banner(
     flower_at: int | None,
     took: float,
 ) -> None:
-    voices = MODELS["piper"].installed_voices(settings.resolved_model_dir)
-    models = ", ".join(f"{m} (voices: {', '.join(voices)})" if m == "piper" else m for m in installed)
+    def described(model_id: str) -> str:
+        spec = MODELS[model_id]
+        if spec.kind != "tts":
+            return model_id
+        voices = spec.installed_voices(settings.resolved_model_dir)
+        shown = ", ".join(voices) if len(voices) <= 3 else f"{len(voices)}: {', '.join(voices[:3])}, …"
+        return f"{model_id} (voices: {shown})" if voices else model_id
+
+    models = ", ".join(described(m) for m in installed)
     interactive = [q.removesuffix(".interactive") for q in queues_for_models(installed) if q.endswith(".interactive")]
     queues = ", ".join(interactive) + "  (each .interactive, then .batch)"
     data = settings.resolved_data_dir

