@@ -28,6 +28,7 @@ from shared.db.models import Account, IdempotencyKey, Job, new_id
 from shared.errors import status_of
 from shared.events import encode_event
 from shared.jobkinds import job_kind
+from shared.jobkinds.design import DesignResult
 from shared.pricing import format_credits
 from shared.queues import JOB_EVENTS_CHANNEL, LatencyClass, enqueued_key, job_queue, send_job
 from shared.schemas import CloneResult, JobError, JobPublic, SpeechResult, TranscriptionPublic
@@ -239,7 +240,7 @@ def raise_for_failed(job: Job) -> None:
     raise APIError(job.error_message or "the job failed", code=code, status_code=status_of(code))
 
 
-def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult | None:
+def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult | DesignResult | None:
     """A finished job's result in its public shape (a transcript as the contract's json, not as stored)."""
     if job.state != jobs.SUCCEEDED or job.result is None:
         return None
@@ -248,7 +249,7 @@ def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult 
     except (KeyError, ValueError):  # a row written by a version whose result this one cannot read
         log.warning("job %s has a result this server cannot read", job.id)
         return None
-    return result if isinstance(result, TranscriptionPublic | SpeechResult | CloneResult) else None
+    return result if isinstance(result, TranscriptionPublic | SpeechResult | CloneResult | DesignResult) else None
 
 
 def job_public(request: Request, state: AppState, job: Job) -> JobPublic:

@@ -99,6 +99,14 @@ async def resolve_voice(
                 + (f": {row.error_message}" if row.error_message else "; wait until its status is ready."),
                 param="voice",
             )
+        if row.preset:  # a designed voice: its model's stock voice or blend
+            if row.model != spec.id:
+                raise InvalidRequest(
+                    f"Voice '{voice}' is a closest-stock-voice design of model '{row.model}'; speak it with that "
+                    "model.",
+                    param="voice",
+                )
+            return ResolvedVoice(preset=row.preset, language=row.language)
         if not spec.can_clone:
             raise InvalidRequest(
                 f"Model '{spec.id}' cannot speak cloned voices; use one of "

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.jobkinds.clone import CloneResult
+from shared.jobkinds.design import DesignResult
 from shared.jobkinds.speech import SpeechCreate, SpeechResult
 from shared.jobkinds.transcription import TranscriptionCreate
 from shared.transcripts import TranscriptionPublic
@@ -79,6 +80,12 @@ class VoicePublic(BaseModel):
     consent: VoiceConsent | None = Field(default=None, description="How the speaker's consent was given.")
     preview_url: str | None = Field(default=None, description="A short sample in this voice (mp3), once ready.")
     models: list[str] = Field(default_factory=list, description="The models that can speak it.")
+    type: Literal["cloned", "designed"] = Field(
+        default="cloned",
+        description="`cloned`: conditioned on the samples; `designed`: the closest stock voice (or blend) of a model "
+        "to a reference (POST /v1/voices/design), not a clone.",
+    )
+    preset: str | None = Field(default=None, description="A designed voice's stock voice or blend.")
 
 
 class PresetVoice(BaseModel):
@@ -116,7 +123,7 @@ class JobError(BaseModel):
 class JobPublic(BaseModel):
     id: str
     object: Literal["job"] = "job"
-    kind: Literal["tts", "stt", "clone"]
+    kind: Literal["tts", "stt", "clone", "design"]
     model: str
     status: JobState
     progress: float = Field(description="0-1; how much of the job is done.")
@@ -125,7 +132,7 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: JobError | None = None
-    result: TranscriptionPublic | SpeechResult | CloneResult | None = Field(
+    result: TranscriptionPublic | SpeechResult | CloneResult | DesignResult | None = Field(
         default=None,
         description="Once succeeded: the transcription (speech to text, the `json` format), the audio's metadata "
         "(speech) or the enrolled voice (clone).",
@@ -324,7 +331,7 @@ class LedgerList(BaseModel):
 class UsageDay(BaseModel):
     date: date_
     model: str
-    kind: Literal["tts", "stt", "clone"]
+    kind: Literal["tts", "stt", "clone", "design"]
     requests: int = Field(description="Jobs created.")
     succeeded: int = Field(description="Jobs that succeeded (the billed ones).")
     characters: int = Field(description="Characters synthesized by succeeded jobs.")

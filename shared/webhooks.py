@@ -208,7 +208,7 @@ def job_event(session: Session, job_id: str) -> None:
     }
     if job.batch_id is None:  # a batch's items speak through its batch.* event (and its output file)
         record(session, job.account_id, f"job.{job.state}", data, job.webhook_url)
-    if job.kind == "clone":
+    if job.kind in ("clone", "design"):  # the voice it made
         voice_id = (job.request or {}).get("voice_id")
         voice_event = "voice.ready" if job.state == "succeeded" else "voice.failed"
         record(session, job.account_id, voice_event, {"id": voice_id, "object": "voice", "job_id": job.id})

@@ -3,6 +3,7 @@ description, labels, samples, preview, PATCH; presets carry their language, acce
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -140,3 +141,54 @@ async def test_consent_recording_is_transcribed_and_matched_to_the_samples(
     wrong_words = await attempt(await _kokoro(strict_client, auth, "af_heart", "Four hours of steady work faced us."))
     assert wrong_words.status_code == 400
     assert "does not say the consent phrase" in wrong_words.json()["error"]["message"]
+
+
+async def test_closest_stock_voice_design(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+    """Not cloning: a reference picks Kokoro's closest stock voices by CAM++ similarity. A stock voice's own speech
+    finds that voice; Kennedy's voice finds male voices; the designed voice speaks on Kokoro only."""
+    onyx = await _kokoro(client, auth, "am_onyx", "Four hours of steady work faced us, and the hogs were fed.")
+
+    async def design(content: bytes, **data: str) -> httpx.Response:
+        """Async, followed to its end: the first design describes every English stock voice (about a minute)."""
+        r = await client.post(
+            "/v1/voices/design",
+            headers=auth,
+            files={"file": ("ref.wav", content)},
+            data={"name": "Closest", "language": "en", "async": "true", **data},
+        )
+        if r.status_code != 202:
+            return r
+        for _ in range(600):  # bounded: 10 minutes
+            job = (await client.get(f"/v1/jobs/{r.json()['job_id']}", headers=auth)).json()
+            if job["status"] in ("succeeded", "failed", "canceled"):
+                break
+            await asyncio.sleep(1)
+        assert job["status"] == "succeeded", job
+        return await client.get(f"/v1/voices/{r.json()['id']}", headers=auth)
+
+    found = await design(onyx, blend="1")
+    assert found.status_code == 200, found.text
+    assert found.json()["type"] == "designed" and found.json()["preset"] == "am_onyx"
+    voices = (await client.get("/v1/jobs?kind=design", headers=auth)).json()["data"]
+    job = (await client.get(f"/v1/jobs/{voices[0]['id']}", headers=auth)).json()
+    assert job["kind"] == "design" and job["result"]["candidates"][0]["voice"] == "am_onyx"
+    assert set(job["result"]["similarity"]) == {"campplus", "resemblyzer"}
+
+    kennedy = await design((testdata / "jfk.flac").read_bytes())
+    assert kennedy.status_code == 200, kennedy.text
+    voice = kennedy.json()
+    parts = [p.split("(")[0] for p in voice["preset"].split("+")]
+    assert all(p.startswith(("am_", "bm_")) for p in parts), voice["preset"]  # a man's voice finds male voices
+    assert voice["models"] == ["kokoro"] and voice["labels"] == {"type": "closest stock voice"}
+    spoken = await client.post(
+        "/v1/audio/speech",
+        headers=auth,
+        json={"model": "kokoro", "voice": voice["id"], "input": "Ask not.", "stream": False},
+    )
+    assert spoken.status_code == 200, spoken.text
+    elsewhere = await client.post(
+        "/v1/audio/speech", headers=auth, json={"model": "piper", "voice": voice["id"], "input": "Ask not."}
+    )
+    assert elsewhere.status_code == 400 and "kokoro" in elsewhere.json()["error"]["message"]
+    not_blendable = await design(onyx, model="piper")
+    assert not_blendable.status_code == 400 and not_blendable.json()["error"]["param"] == "model"

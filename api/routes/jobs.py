@@ -41,7 +41,9 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
     after: Annotated[str | None, Query(max_length=64, description="The last job id of the previous page.")] = None,
     status: Annotated[JobState | None, Query(description="Only jobs in this state.")] = None,
-    kind: Annotated[Literal["tts", "stt", "clone"] | None, Query(description="Only jobs of this kind.")] = None,
+    kind: Annotated[
+        Literal["tts", "stt", "clone", "design"] | None, Query(description="Only jobs of this kind.")
+    ] = None,
 ) -> JobList:
     stmt = select(Job).where(Job.account_id == account.id)
     if status:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
-from api.errors import APIError, NotFound, VoiceNotFound
+from api.errors import APIError, InvalidRequest, NotFound, VoiceNotFound
 from api.pages import page
 from api.requests import (
     checked_labels,
@@ -22,19 +22,22 @@ from api.requests import (
     voice_labels,
 )
 from api.routes.transcriptions import UPLOAD_JOB_RESPONSES
+from api.validation import check_language, require_model
 from api.voices import new_voice, preset_voices
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.catalog import MODELS
 from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
 from shared.jobkinds.clone import CloneCreate, CloneResult
+from shared.jobkinds.design import DesignCreate, DesignJob
 from shared.schemas import ErrorResponse, VoiceConsent, VoiceDeleted, VoiceList, VoicePublic, VoiceSample, VoiceUpdate
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"])
 
 
 def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
-    result = CloneResult.model_validate(job.result) if job is not None and job.result else None
+    designed = "design" in (voice.profile or {})  # POST /v1/voices/design made it
+    result = CloneResult.model_validate(job.result) if job is not None and job.kind == "clone" and job.result else None
     warnings = result.warnings if result is not None else []
     return VoicePublic(
         id=voice.id,
@@ -51,7 +54,9 @@ def voice_public(voice: Voice, job: Job | None = None) -> VoicePublic:
         samples=[VoiceSample.model_validate(s) for s in voice.samples or []],
         consent=VoiceConsent.model_validate(voice.consent) if voice.consent else None,
         preview_url=f"/v1/voices/{voice.id}/preview" if voice.preview_key else None,
-        models=[m.id for m in MODELS.values() if m.can_clone],
+        models=[voice.model] if designed else [m.id for m in MODELS.values() if m.can_clone],
+        type="designed" if designed else "cloned",
+        preset=voice.preset,
     )
 
 
@@ -129,6 +134,89 @@ async def clone_voice(
         request=clone_request,
         input_key=clone_request.input_keys[0] if clone_request.input_keys else None,
         webhook_url=webhook_url,
+    )
+    job, finished = await submit_and_wait(
+        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
+    )
+    await session.refresh(voice)
+    if not finished:
+        response.status_code = 202
+        return voice_public(voice, job)
+    if job.state != jobs.SUCCEEDED:
+        raise_for_failed(job)
+    return voice_public(voice, job)
+
+
+@router.post(
+    "/design",
+    operation_id="voices-design",
+    summary="Closest stock voice: a blend of a model's stock voices that sounds most like a reference",
+    response_model=VoicePublic,
+    responses={
+        **UPLOAD_JOB_RESPONSES,
+        202: {"model": VoicePublic, "description": "Accepted: the design runs in the background (async)."},
+    },
+)
+async def design_voice(
+    request: Request,
+    response: Response,
+    account: AccountDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    state: StateDep,
+    form: Annotated[DesignCreate, Form()],
+    file: Annotated[UploadFile | None, File(description="A recording of the voice to approach (3-120 s).")] = None,
+) -> VoicePublic:
+    """Not cloning: the reference's CAM++ speaker embedding ranks the model's stock voices (each described once by a
+    calibration sentence it speaks), and the voice is the closest one or a blend of the `blend` closest, kept
+    only where the blend sounds closer. For models that cannot clone (Kokoro); speak it with that model."""
+    spec = await require_model(state, form.model or "kokoro", "tts")
+    if not spec.voice_blends:
+        blendable = ", ".join(m.id for m in MODELS.values() if m.voice_blends)
+        raise InvalidRequest(
+            f"Model '{spec.id}' has no blendable stock voices; design voices with {blendable}.", param="model"
+        )
+    language = check_language(spec, form.language)
+    job_id = new_job_id()
+    sources = [await file_source(session, account, form.file_id)] if form.file_id else []
+    if file is not None:
+        sources.append(await upload_source(state, account, file, f"{job_id}-0", "The reference"))
+    if not sources:
+        raise InvalidRequest("Send the reference recording as `file` (or `file_id`).", param="file")
+    voice_id = new_id("voice")
+    design = DesignJob(
+        voice_id=voice_id,
+        name=form.name,
+        language=language,
+        blend=form.blend,
+        sample_keys=[s.key for s in sources],
+        input_keys=[s.key for s in sources if s.uploaded],
+    )
+    voice = Voice(
+        id=voice_id,
+        account_id=account.id,
+        name=form.name,
+        model=spec.id,
+        language=language,
+        status="processing",
+        description=form.description,
+        labels={"type": "closest stock voice"},
+        profile={"design": {}},
+        samples=[{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in sources],
+    )
+    session.add(voice)
+    is_async = wants_async(request, form.async_)
+    job = await create_upload_job(
+        state,
+        session,
+        account,
+        uploads=design.input_keys,
+        kind="design",
+        latency="batch" if is_async else "interactive",
+        spec=spec,
+        job_id=job_id,
+        request=design,
+        input_key=design.sample_keys[0],
     )
     job, finished = await submit_and_wait(
         state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request

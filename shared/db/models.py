@@ -151,6 +151,8 @@ class Voice(Base):
     # how the speaker's consent was given: attestation (a statement) or a verified consent recording
     consent: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     preview_key: Mapped[str | None] = mapped_column(String(400), default=None)  # a short sample in the voice
+    # a designed voice (POST /v1/voices/design): the stock voice or blend of its model that it speaks with
+    preset: Mapped[str | None] = mapped_column(String(400), default=None)
 
 
 class VoiceConditioning(Base):

@@ -23,7 +23,7 @@ from shared.pricing import Cost
 
 @dataclass(frozen=True)
 class JobKind:
-    name: str  # the job row's `kind`: tts | stt | clone
+    name: str  # the job row's `kind`: tts | stt | clone | design
     request: type[BaseModel]
     result: type[BaseModel]
     task: str  # Celery task name (Flower shows it)

@@ -61,11 +61,11 @@ def _transcribe_reference(
     return language or info.language, text or None
 
 
-def _campplus(ctx: WorkerContext) -> Any:
+def campplus_encoder(ctx: WorkerContext) -> Any:
     """The CAM++ speaker encoder (from MODEL_DIR, else its package), loaded once per process."""
     from workers.engines.segmentation_diarizer import SegmentationDiarizer
 
-    return ctx.component("consent_diarizer", lambda: SegmentationDiarizer.load(ctx.settings.resolved_model_dir))
+    return ctx.component("campplus_encoder", lambda: SegmentationDiarizer.load(ctx.settings.resolved_model_dir))
 
 
 def _verify_consent(ctx: WorkerContext, req: CloneJob, reference: Reference) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _verify_consent(ctx: WorkerContext, req: CloneJob, reference: Reference) -> 
 
     samples = audio.resample(reference.samples, REFERENCE_RATE, 16000)
     with local_input(ctx.store, req.consent_key) as path:
-        check = check_recording(path, req.consent_phrase, samples, _campplus(ctx).embed, transcribe)
+        check = check_recording(path, req.consent_phrase, samples, campplus_encoder(ctx).embed, transcribe)
     if not check.passed:
         problems = []
         if check.phrase_wer > MAX_PHRASE_WER:

@@ -1,4 +1,4 @@
-"""voice library: description, labels, samples, consent, preview
+"""voice library: description, labels, samples, consent, preview, designed voices' preset
 
 Revision ID: 0007
 Revises: 0006
@@ -21,10 +21,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('samples', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('consent', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('preview_key', sa.String(length=400), nullable=True))
+        batch_op.add_column(sa.Column('preset', sa.String(length=400), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('voices', schema=None) as batch_op:
+        batch_op.drop_column('preset')
         batch_op.drop_column('preview_key')
         batch_op.drop_column('consent')
         batch_op.drop_column('samples')
