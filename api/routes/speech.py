@@ -57,10 +57,11 @@ async def create_speech(
     state: StateDep,
 ) -> Response:
     # OpenAI's speech route streams: a sync request gets its audio as it is synthesised unless it asks
-    # `stream=false`; `stream_format=sse` alone asks for the SSE stream
+    # `stream=false`; `stream_format=sse` alone asks for the SSE stream. A WAV streams only when asked: streamed,
+    # its header cannot carry the length, and the whole file (as stored and replayed) does
     stream_asked = body.stream is True or (body.stream is None and body.stream_format == "sse")
     is_async = wants_async(request, body.async_) and not stream_asked
-    streaming = stream_asked or (body.stream is None and not is_async)
+    streaming = stream_asked or (body.stream is None and not is_async and body.format != "wav")
     spec, request_ = await speech_job(state, session, account, body.model_copy(update={"stream": streaming}))
     webhook_url = await checked_webhook_url(state, session, account, body.webhook_url)
     job = await create_job(

@@ -56,7 +56,8 @@ class SpeechCreate(SpeechOptions, _SpeechTarget):
     stream: StrictBool | None = Field(  # type: ignore[assignment]
         default=None,
         description="Stream the audio as it is synthesised (chunked HTTP). Unset: true for a request that waits "
-        "(as OpenAI's route does), false with `async`; `false` returns the whole file at once.",
+        "(as OpenAI's route does) in every format but `wav` (whose whole file carries its length), false with "
+        "`async`; `false` returns the whole file at once.",
     )
     stream_format: Literal["audio", "sse"] = Field(
         default="audio",
