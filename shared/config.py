@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     """Token for the admin API; required (non-placeholder) in production."""
     metrics_token: SecretStr | None = None
     """Bearer token Prometheus sends to GET /metrics; unset, /metrics is off (403). `s2s run` generates one."""
+    restart_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 2.0, 4.0, 8.0, 16.0, 30.0])
+    """`s2s run`: waits before restarting a child that died, the n-th wait for its n-th death in a row (the last
+    repeats; a child that ran 60 s starts afresh), as a JSON list."""
     flower_port: int = 5555
     """Port of the Flower dashboard started by `s2s run`."""
     flower_basic_auth: SecretStr | None = None

@@ -172,7 +172,7 @@ def test_speech_streams_by_default_to_the_openai_sdk(live_api: str, api_key: str
     """The official SDK's with_streaming_response gets its first bytes while later sentences are still being
     synthesised: the job is still running when they arrive."""
     oa = openai.OpenAI(base_url=f"{live_api}/v1", api_key=api_key, max_retries=0)
-    text = " ".join([HARVARD] * 4)
+    text = " ".join([HARVARD] * 2)
     started = time.monotonic()
     with oa.audio.speech.with_streaming_response.create(
         model="tts-1-hd", voice="nova", input=text, response_format="pcm"
@@ -188,7 +188,7 @@ def test_speech_streams_by_default_to_the_openai_sdk(live_api: str, api_key: str
     print(f"first audio after {first_at:.2f} s of {total:.2f} s")
     assert state["status"] == "running", state
     seconds = (len(first) + len(rest)) / 2 / 24000
-    assert seconds > 20.0
+    assert seconds > 10.0
     # stream=false still gives the whole file with its length
     whole = httpx.post(
         f"{live_api}/v1/audio/speech",

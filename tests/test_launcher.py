@@ -173,6 +173,7 @@ def test_run_supervises_and_loses_nothing(tmp_path: Path, model_dir: Path) -> No
         RECONCILE_INTERVAL_SECONDS="1",
         RECONCILE_QUEUED_AFTER_SECONDS="3",
         CELERY__MAX_ATTEMPTS="12",  # one job may be running at several of the worker's deaths
+        RESTART_BACKOFF_SECONDS="[0.5, 1]",  # the supervision is under test here, not the waiting
     )
     proc = start_run(["--port", str(port), "--data-dir", str(var), "--no-flower"], env)
     base = f"http://127.0.0.1:{port}"

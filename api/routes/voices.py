@@ -188,6 +188,7 @@ async def design_voice(
         voice_id=voice_id,
         name=form.name,
         language=language,
+        gender=form.gender,
         blend=form.blend,
         sample_keys=[s.key for s in sources],
         input_keys=[s.key for s in sources if s.uploaded],

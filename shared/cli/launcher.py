@@ -93,7 +93,6 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
 
-RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 STABLE_AFTER_SECONDS = 60.0  # a child that ran this long starts its backoff afresh
 
 
@@ -138,10 +137,11 @@ class Launcher:
             if child.next_start == 0.0:  # just found dead
                 if now - child.started_at >= STABLE_AFTER_SECONDS:
                     child.restarts = 0
-                delay = RESTART_BACKOFF[min(child.restarts, len(RESTART_BACKOFF) - 1)]
+                backoff = self.settings.restart_backoff_seconds or [1.0]
+                delay = backoff[min(child.restarts, len(backoff) - 1)]
                 child.next_start = now + delay
                 code = child.proc.returncode if child.proc else None
-                report(f"{child.name} stopped (exit {code}); restarting in {delay:.0f}s (log: {child.log})")
+                report(f"{child.name} stopped (exit {code}); restarting in {delay:g}s (log: {child.log})")
             elif now >= child.next_start:
                 child.restarts += 1
                 child.next_start = 0.0

@@ -4,6 +4,8 @@ the voice is their blend; nothing of the reference is spoken."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.jobkinds import JobKind
@@ -22,6 +24,9 @@ class DesignCreate(BaseModel):
     language: str | None = Field(
         default=None, max_length=35, description="Only stock voices of this language (default: every voice)."
     )
+    gender: Literal["female", "male"] | None = Field(
+        default=None, description="Only stock voices of this gender (default: both)."
+    )
     blend: int = Field(default=2, ge=1, le=4, description="How many stock voices to mix (1: the closest alone).")
     file_id: str | None = Field(default=None, max_length=64, description="An uploaded audio file as the reference.")
     description: str | None = Field(default=None, max_length=1000)
@@ -34,6 +39,7 @@ class DesignJob(BaseModel):
     voice_id: str
     name: str
     language: str | None = None
+    gender: str | None = None
     blend: int = 2
     sample_keys: list[str] = Field(default_factory=list)
     input_keys: list[str] = Field(default_factory=list, description="Uploaded for this job alone.")

@@ -117,15 +117,19 @@ def design(job: JobContext) -> Outcome:
         job.progress(0.2, force=True)
         with ctx.residency.use(job.model) as engine:
             describe = getattr(engine.spec, "describe_voice", None)
+            labels = {v: describe(v) if describe else {} for v in engine.voices()}
             wanted = [
                 v
-                for v in engine.voices()
-                if req.language is None or (describe(v) if describe else {}).get("language") == req.language
+                for v, known in labels.items()
+                if (req.language is None or known.get("language") == req.language)
+                and (req.gender is None or known.get("gender") == req.gender)
             ]
             stock = stock_embeddings(ctx, engine, job.model, wanted, job.progress)
             voices = list(stock)
             if not voices:
-                raise InvalidInput(f"Model '{job.model}' has no stock voice of language '{req.language}'.")
+                raise InvalidInput(
+                    f"Model '{job.model}' has no stock voice that is {req.language or ''} {req.gender or ''}."
+                )
             job.progress(0.7, force=True)
             ranked, chosen = choose(ref, stock, voices, req.blend)
             similarity = {k: round(_cosine(ref[k], e), 4) for k, e in stock[ranked[0].voice].items()}
