@@ -7,8 +7,9 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
+from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
 from api.dispatch import create_upload_job, new_job_id, raise_for_failed, submit_and_wait, wants_async
 from api.errors import APIError, InvalidRequest, NotFound, VoiceNotFound
 from api.pages import page
@@ -26,9 +27,9 @@ from api.validation import check_language, require_model
 from api.voices import new_voice, preset_voices
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
-from shared.catalog import MODELS
+from shared.catalog import MODELS, ModelSpec
 from shared.db.models import Account, Job, Voice, VoiceConditioning, new_id
-from shared.jobkinds.clone import CloneCreate, CloneResult
+from shared.jobkinds.clone import CloneCreate, CloneJob, CloneResult
 from shared.jobkinds.design import DesignCreate, DesignJob
 from shared.schemas import ErrorResponse, VoiceConsent, VoiceDeleted, VoiceList, VoicePublic, VoiceSample, VoiceUpdate
 
@@ -120,23 +121,55 @@ async def clone_voice(
                 await anyio.to_thread.run_sync(state.store.delete, source.key)
         raise
     voice = new_voice(clone_request, account.id, spec.id)
+    return await _enroll(
+        request,
+        response,
+        state,
+        session,
+        account,
+        voice,
+        kind="clone",
+        spec=spec,
+        job_id=job_id,
+        job_request=clone_request,
+        is_async=wants_async(request, form.async_),
+        webhook_url=webhook_url,
+    )
+
+
+async def _enroll(
+    request: Request,
+    response: Response,
+    state: AppState,
+    session: AsyncSession,
+    account: Account,
+    voice: Voice,
+    *,
+    kind: str,
+    spec: ModelSpec,
+    job_id: str,
+    job_request: CloneJob | DesignJob,
+    is_async: bool,
+    webhook_url: str | None = None,
+) -> VoicePublic:
+    """The voice's row and the job that makes it, then its state: ready (200), still running (202), or the job's
+    error."""
     session.add(voice)
-    is_async = wants_async(request, form.async_)
     job = await create_upload_job(
         state,
         session,
         account,
-        uploads=clone_request.input_keys,
-        kind="clone",
+        uploads=job_request.input_keys,
+        kind=kind,
         latency="batch" if is_async else "interactive",
         spec=spec,
         job_id=job_id,
-        request=clone_request,
-        input_key=clone_request.input_keys[0] if clone_request.input_keys else None,
+        request=job_request,
+        input_key=job_request.input_keys[0] if job_request.input_keys else None,  # uploads to clean up
         webhook_url=webhook_url,
     )
     job, finished = await submit_and_wait(
-        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
+        state, session, job, wait=not is_async, timeout=state.settings.limits.sync_wait_seconds, client=request
     )
     await session.refresh(voice)
     if not finished:
@@ -162,7 +195,6 @@ async def design_voice(
     response: Response,
     account: AccountDep,
     session: SessionDep,
-    settings: SettingsDep,
     state: StateDep,
     form: Annotated[DesignCreate, Form()],
     file: Annotated[UploadFile | None, File(description="A recording of the voice to approach (3-120 s).")] = None,
@@ -205,30 +237,19 @@ async def design_voice(
         profile={"design": {}},
         samples=[{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in sources],
     )
-    session.add(voice)
-    is_async = wants_async(request, form.async_)
-    job = await create_upload_job(
+    return await _enroll(
+        request,
+        response,
         state,
         session,
         account,
-        uploads=design.input_keys,
+        voice,
         kind="design",
-        latency="batch" if is_async else "interactive",
         spec=spec,
         job_id=job_id,
-        request=design,
-        input_key=design.sample_keys[0],
+        job_request=design,
+        is_async=wants_async(request, form.async_),
     )
-    job, finished = await submit_and_wait(
-        state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
-    )
-    await session.refresh(voice)
-    if not finished:
-        response.status_code = 202
-        return voice_public(voice, job)
-    if job.state != jobs.SUCCEEDED:
-        raise_for_failed(job)
-    return voice_public(voice, job)
 
 
 @router.get("", operation_id="voices-list", summary="List preset and cloned voices", response_model=VoiceList)
