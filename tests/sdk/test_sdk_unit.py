@@ -641,6 +641,16 @@ def test_clone_sends_consent_description_and_labels(server: ScriptedServer) -> N
     assert not [f for f in _multipart_fields(server.requests[1]) if f[0].startswith("consent")]
 
 
+def test_voice_design_sends_the_reference_and_filters(server: ScriptedServer) -> None:
+    designed = {**VOICE, "type": "designed", "preset": "am_onyx(0.7)+am_adam(0.3)", "model": "kokoro"}
+    server.on("POST", "voices/design", httpx.Response(200, json=designed))
+    voice = server.client().voices.design(name="n", file=("ref.wav", b"RIFF"), gender="male", blend=2)
+    fields = _multipart_fields(server.requests[0])
+    assert ("file", "ref.wav", b"RIFF") in fields and ("gender", None, b"male") in fields
+    assert ("blend", None, b"2") in fields
+    assert voice.type == "designed" and voice.preset == "am_onyx(0.7)+am_adam(0.3)"
+
+
 def test_voice_update_and_preview(server: ScriptedServer) -> None:
     server.on("PATCH", "voices/voice_abc123xyz", httpx.Response(200, json={**VOICE, "name": "New"}))
     server.on("GET", "voices/voice_abc123xyz/preview", httpx.Response(200, content=b"ID3preview"))

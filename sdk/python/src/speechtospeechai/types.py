@@ -199,6 +199,8 @@ class Voice(_Object):
     consent: dict[str, Any] | None = Field(default=None, description="How the speaker's consent was given.")
     preview_url: str | None = None
     models: list[str] = Field(default_factory=list, description="The models that can speak it.")
+    type: Literal["cloned", "designed"] | str = "cloned"
+    preset: str | None = Field(default=None, description="A designed voice's stock voice or blend.")
 
 
 class VoicePreset(_Object):

@@ -66,6 +66,28 @@ def _clone_options(
     )
 
 
+def _design_options(
+    name: str,
+    file: FileTypes,
+    model: str | None,
+    language: str | None,
+    gender: str | None,
+    blend: int | None,
+    wait: bool,
+    extra_headers: Mapping[str, str] | None,
+    timeout: Timeout,
+) -> RequestOptions:
+    data = {"name": name, "model": model, "language": language, "gender": gender, "blend": blend}
+    return make_options(
+        "POST",
+        "voices/design",
+        data={**data, "async": None if wait else True},
+        files=[("file", prepare_file(file))],
+        extra_headers=extra_headers,
+        timeout=timeout,
+    )
+
+
 def _update_options(
     voice_id: str,
     name: str | None,
@@ -125,6 +147,29 @@ class Voices(SyncAPIResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+        response = self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            self._client.jobs._wait_for_success(voice.job_id)
+            return self.retrieve(voice.id)
+        return voice
+
+    def design(
+        self,
+        *,
+        name: str,
+        file: FileTypes,
+        model: str | None = None,
+        language: str | None = None,
+        gender: str | None = None,
+        blend: int | None = None,
+        wait: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        """Closest stock voice (not a clone): the blend of a model's stock voices (Kokoro's) that sounds most like
+        the reference; speak it with that model. `wait=False` returns it `processing`."""
+        options = _design_options(name, file, model, language, gender, blend, wait, extra_headers, timeout)
         response = self._client.request(options)
         voice = parse_model(response, Voice)
         if response.status_code == 202 and wait and voice.job_id:
@@ -220,6 +265,28 @@ class AsyncVoices(AsyncAPIResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+        response = await self._client.request(options)
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            await self._client.jobs._wait_for_success(voice.job_id)
+            return await self.retrieve(voice.id)
+        return voice
+
+    async def design(
+        self,
+        *,
+        name: str,
+        file: FileTypes,
+        model: str | None = None,
+        language: str | None = None,
+        gender: str | None = None,
+        blend: int | None = None,
+        wait: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: Timeout = None,
+    ) -> Voice:
+        """Closest stock voice (see `Voices.design`)."""
+        options = _design_options(name, file, model, language, gender, blend, wait, extra_headers, timeout)
         response = await self._client.request(options)
         voice = parse_model(response, Voice)
         if response.status_code == 202 and wait and voice.job_id:
