@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ SAMPLE_RATE = 24_000
 STYLE_ROWS, STYLE_DIM = 510, 256
 VOICE_BYTES = STYLE_ROWS * STYLE_DIM * 4
 MAX_PHONEMES = 510  # the context holds 512 tokens with the two pads
+MAX_CACHED_TABLES = 128
 
 # voice name prefix -> (language, accent, espeak-ng voice); Japanese has its own G2P
 LANGUAGES: dict[str, tuple[str, str, str]] = {
@@ -254,7 +256,7 @@ class KokoroEngine:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(root / MODEL_FILE), options, providers=["CPUExecutionProvider"])
         self.phonemize = Phonemizers(spec)
-        self._tables: dict[str, np.ndarray] = {}
+        self._tables: OrderedDict[str, np.ndarray] = OrderedDict()  # voice or blend -> style table, LRU
         self._lock = threading.Lock()
 
     @classmethod
@@ -270,6 +272,8 @@ class KokoroEngine:
         """The (510, 256) style table of a voice or a blend of voices."""
         with self._lock:
             cached = self._tables.get(voice)
+            if cached is not None:
+                self._tables.move_to_end(voice)
         if cached is not None:
             return cached
         table = np.zeros((STYLE_ROWS, STYLE_DIM), dtype=np.float32)
@@ -282,6 +286,8 @@ class KokoroEngine:
             table += weight * np.fromfile(path, dtype=np.float32).reshape(STYLE_ROWS, STYLE_DIM)
         with self._lock:
             self._tables[voice] = table
+            while len(self._tables) > MAX_CACHED_TABLES:  # every distinct blend is 0.5 MB: keep the recent ones
+                self._tables.popitem(last=False)
         return table
 
     def espeak_voice(self, voice: str, language: str | None, text: str) -> str:
