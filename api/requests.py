@@ -227,6 +227,11 @@ async def clone_model(state: AppState, form: CloneCreate, *, live: bool = True) 
     return spec
 
 
+def sample_records(sources: list[AudioSource]) -> list[dict[str, Any]]:
+    """What a voice keeps of the recordings it was made from: name, length and the stored file, if any."""
+    return [{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in sources]
+
+
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_LABELS = 12
 
@@ -312,7 +317,7 @@ async def clone_job(
         input_keys=uploaded,
         description=form.description,
         labels=labels,
-        samples=[{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in samples],
+        samples=sample_records(samples),
         consent=consent,
         consent_key=recording.key if recording else None,
         consent_phrase=state.settings.consent_phrase if recording else None,

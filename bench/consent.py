@@ -28,6 +28,7 @@ from shared.config import Settings
 from shared.model_store import install_bundled
 from tests.services import TESTDATA
 from workers.consent import MAX_PHRASE_WER, MIN_SPEAKER_SIMILARITY, phrase_error
+from workers.enroll import cosine
 
 VOICES = ["af_heart", "af_bella", "af_nicole", "af_sky", "am_adam", "am_michael", "am_onyx", "bf_emma", "bm_george",
           "bm_lewis"]  # fmt: skip
@@ -92,9 +93,6 @@ def main() -> None:
         wave = audio.decode(TESTDATA / clip, sample_rate=16000)
         half = wave.size // 2
         samples[clip], consents[clip] = embed(wave[:half]), embed(wave[half:])
-
-    def cosine(a: np.ndarray, b: np.ndarray) -> float:
-        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
     encoders: dict[str, Any] = {}
     for name in ("resemblyzer", "campplus"):

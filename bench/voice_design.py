@@ -22,6 +22,7 @@ from shared import audio
 from shared.catalog import MODELS
 from shared.model_store import install_bundled
 from tests.services import TESTDATA
+from workers.enroll import cosine
 from workers.handlers.design import CALIBRATION, PROBE_TEXT, choose
 
 REAL = ["jfk.flac", "leopard_test_en.wav"]
@@ -50,8 +51,8 @@ def main() -> None:
     def embed(samples: np.ndarray) -> dict[str, np.ndarray]:
         return {"campplus": np.asarray(campplus.embed(samples)), "resemblyzer": resemblyzer.embed_utterance(samples)}
 
-    def cosine(a: np.ndarray, b: np.ndarray) -> float:
-        return round(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))), 4)
+    def similarity(a: np.ndarray, b: np.ndarray) -> float:
+        return round(cosine(a, b), 4)
 
     english = [v for v in engine.voices() if describe_voice(v).get("language") == "en"]
     stock = {v: embed(speak(v, CALIBRATION["en"])) for v in english}
@@ -65,7 +66,7 @@ def main() -> None:
         row: dict[str, Any] = {"reference": name, "blend": designed, "best_single": ranked[0].voice}
         for label, voice in (("blend", designed), ("best_single", ranked[0].voice), ("default", "af_heart")):
             spoken = embed(speak(voice, PROBE_TEXT))
-            row[label + "_similarity"] = {k: cosine(ref[k], spoken[k]) for k in ref}
+            row[label + "_similarity"] = {k: similarity(ref[k], spoken[k]) for k in ref}
         # what the service returns: the blend only where CAM++ finds it closer than the best voice alone
         keep = row["blend_similarity"]["campplus"] >= row["best_single_similarity"]["campplus"]
         row["designed"] = designed if keep else ranked[0].voice

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shared.catalog import HubFiles, ModelSpec
+from shared.catalog import HubFiles, ModelSpec, sha256_file
 from shared.model_store import InstallError, install_from_dir
 
 PULL_MANIFEST = ".s2s-pulled.json"
@@ -25,19 +25,9 @@ PULL_MANIFEST = ".s2s-pulled.json"
 
 def git_blob_id(path: Path) -> str:
     """The git object id of a file (what the Hub publishes for files kept outside LFS)."""
-    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    header = f"blob {path.stat().st_size}\0".encode()
     with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, lambda: hashlib.sha1(header)).hexdigest()
 
 
 def _hub_error(exc: Exception, source: HubFiles) -> InstallError:
@@ -82,7 +72,7 @@ def check_file(path: Path, info: Any) -> None:
         path.unlink()
         raise InstallError(f"{info.path}: downloaded {path.stat().st_size} bytes, the Hub lists {info.size}")
     if info.lfs is not None:
-        expected, actual, what = info.lfs.sha256, _sha256(path), "sha256"
+        expected, actual, what = info.lfs.sha256, sha256_file(path), "sha256"
     else:
         expected, actual, what = info.blob_id, git_blob_id(path), "git blob id"
     if actual != expected:

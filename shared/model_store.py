@@ -101,11 +101,8 @@ NPM_TIMEOUT_SECONDS = 600
 
 def npm_integrity(path: Path) -> str:
     """The npm registry's `integrity` of a tarball: sha512-<base64 of the digest>."""
-    digest = hashlib.sha512()
     with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return "sha512-" + base64.b64encode(digest.digest()).decode()
+        return "sha512-" + base64.b64encode(hashlib.file_digest(fh, "sha512").digest()).decode()
 
 
 def fetch_npm(archive: NpmArchive, dest: Path) -> Path:

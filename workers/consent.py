@@ -23,6 +23,7 @@ import numpy as np
 
 from shared import audio
 from workers.engines.base import InvalidInput
+from workers.enroll import cosine
 
 MAX_PHRASE_WER = 0.35
 MIN_SPEAKER_SIMILARITY = 0.62
@@ -80,5 +81,6 @@ def check_recording(
     heard = str(transcribe(samples)).strip()
     embedding = np.asarray(embed(samples), dtype=np.float64)
     reference = np.asarray(embed(samples_16k), dtype=np.float64)
-    similarity = float(embedding @ reference / (np.linalg.norm(embedding) * np.linalg.norm(reference) + 1e-12))
-    return ConsentCheck(transcript=heard, phrase_wer=phrase_error(phrase, heard), speaker_similarity=similarity)
+    return ConsentCheck(
+        transcript=heard, phrase_wer=phrase_error(phrase, heard), speaker_similarity=cosine(embedding, reference)
+    )

@@ -86,6 +86,11 @@ def load_reference(paths: list[Path]) -> Reference:
     return Reference(normalised.astype(np.float32), round(duration, 3), round(speech, 3), warnings)
 
 
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two speaker embeddings."""
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
 def measure(reference: Reference, encoder: Any | None) -> dict[str, Any]:
     """Speaker embedding (when an encoder is given) and the durations of the reference."""
     profile: dict[str, Any] = {}

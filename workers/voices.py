@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.db.models import Voice, VoiceConditioning
 from shared.errors import ErrorCode
 from workers.engines.base import Conditioning, EngineError, InvalidInput, VoiceReference
-from workers.enroll import REFERENCE_RATE
+from workers.enroll import REFERENCE_RATE, Reference, load_reference
 from workers.runner import WorkerContext, local_input
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,12 @@ class EnrolledVoice:
     transcript: str | None
     language: str | None
     embedding: list[float] | None
+
+
+def stored_reference(ctx: WorkerContext, keys: list[str]) -> Reference:
+    """The samples in the object store, fetched, joined and checked as one reference (workers.enroll)."""
+    with ExitStack() as stack:
+        return load_reference([stack.enter_context(local_input(ctx.store, key)) for key in keys])
 
 
 def conditioning_key(account_id: str, voice_id: str, model_id: str, digest: str) -> str:

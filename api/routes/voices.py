@@ -19,6 +19,7 @@ from api.requests import (
     clone_job,
     clone_model,
     file_source,
+    sample_records,
     upload_source,
     voice_labels,
 )
@@ -235,7 +236,7 @@ async def design_voice(
         description=form.description,
         labels={"type": "closest stock voice"},
         profile={"design": {}},
-        samples=[{"name": s.filename, "seconds": round(s.duration, 2), "file_id": s.file_id} for s in sources],
+        samples=sample_records(sources),
     )
     return await _enroll(
         request,

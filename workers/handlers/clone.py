@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -21,10 +20,10 @@ from shared.db.models import Voice
 from shared.jobkinds.clone import CloneJob, CloneResult
 from workers.consent import MAX_PHRASE_WER, MIN_SPEAKER_SIMILARITY, check_recording
 from workers.engines.base import Conditioning, EngineError, InvalidInput, SynthesisOptions, TranscribeOptions
-from workers.enroll import REFERENCE_RATE, Reference, load_reference, measure
+from workers.enroll import REFERENCE_RATE, Reference, measure
 from workers.runner import JobContext, Outcome, WorkerContext, local_input
 from workers.synthesis import synthesize_pieces
-from workers.voices import EnrolledVoice, enroll_for
+from workers.voices import EnrolledVoice, enroll_for, stored_reference
 
 PREVIEW_TEXT = "Hello! This is a short preview of my voice, made from the samples you gave."
 
@@ -117,7 +116,7 @@ def _preview(ctx: WorkerContext, engine: Any, voice: EnrolledVoice, conditioning
     return audio.encode(samples, int(engine.sample_rate), "mp3") if samples.size else None
 
 
-def _mark_voice(ctx: WorkerContext, voice_id: str, **values: Any) -> None:
+def mark_voice(ctx: WorkerContext, voice_id: str, **values: Any) -> None:
     with ctx.session() as session:
         session.execute(update(Voice).where(Voice.id == voice_id).values(**values))
 
@@ -126,12 +125,10 @@ def enroll(job: JobContext) -> Outcome:
     req: CloneJob = job.request
     ctx = job.worker
     reference_key = f"voices/{job.account_id}/{req.voice_id}/reference.wav"
-    preview_key: str | None = f"voices/{job.account_id}/{req.voice_id}/preview.mp3"
+    preview_key: str | None = None
     consent: dict[str, Any] | None = None
     try:
-        with ExitStack() as stack:
-            paths = [stack.enter_context(local_input(ctx.store, key)) for key in req.sample_keys]
-            reference = load_reference(paths)
+        reference = stored_reference(ctx, req.sample_keys)
         job.progress(0.25, force=True)
         profile = measure(reference, speaker_encoder(ctx))
         if req.consent_key:
@@ -154,18 +151,17 @@ def enroll(job: JobContext) -> Outcome:
         with ctx.residency.use(job.model) as engine:
             conditioning = enroll_for(ctx, engine, job.model, voice)
             preview = _preview(ctx, engine, voice, conditioning)
-        if preview is not None and preview_key:
+        if preview is not None:
+            preview_key = f"voices/{job.account_id}/{req.voice_id}/preview.mp3"
             ctx.store.put_bytes(preview_key, preview, "audio/mpeg")
-        else:
-            preview_key = None
     except EngineError as exc:
-        _mark_voice(ctx, req.voice_id, status="failed", error_message=str(exc))
+        mark_voice(ctx, req.voice_id, status="failed", error_message=str(exc))
         ctx.store.delete(reference_key)
         raise
     extra: dict[str, Any] = {"preview_key": preview_key}
     if consent is not None:
-        extra["consent"] = {**_stored_consent(ctx, req.voice_id), **consent}
-    _mark_voice(
+        extra["consent"] = {**(req.consent or {}), **consent}  # the attestation the API recorded, then the check
+    mark_voice(
         ctx,
         req.voice_id,
         **extra,
@@ -188,9 +184,3 @@ def enroll(job: JobContext) -> Outcome:
         preview=preview_key is not None,
     )
     return Outcome(result=result)
-
-
-def _stored_consent(ctx: WorkerContext, voice_id: str) -> dict[str, Any]:
-    with ctx.session() as session:
-        row = session.get(Voice, voice_id)
-        return dict(row.consent or {}) if row is not None else {}

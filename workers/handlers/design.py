@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
-from sqlalchemy import update
 
 from shared import audio
-from shared.db.models import Voice
 from shared.jobkinds.design import Candidate, DesignJob, DesignResult
 from workers.engines.base import EngineError, InvalidInput, SynthesisOptions
-from workers.enroll import REFERENCE_RATE, load_reference
-from workers.handlers.clone import campplus_encoder, speaker_encoder
-from workers.runner import JobContext, Outcome, WorkerContext, local_input
+from workers.enroll import REFERENCE_RATE, cosine
+from workers.handlers.clone import campplus_encoder, mark_voice, speaker_encoder
+from workers.runner import JobContext, Outcome, WorkerContext
 from workers.synthesis import synthesize_pieces
+from workers.voices import stored_reference
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +46,6 @@ def _embed(ctx: WorkerContext, samples_16k: np.ndarray) -> dict[str, np.ndarray]
     }
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-
-
 def _speak(engine: Any, voice: str, text: str, language: str | None) -> np.ndarray:
     pieces = list(synthesize_pieces(engine, text, SynthesisOptions(voice=voice, language=language)))
     out = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
@@ -72,7 +66,7 @@ def stock_embeddings(
             pass
     missing = [v for v in voices if v not in cache]
     if missing:
-        describe = getattr(engine.spec, "describe_voice", None)
+        describe = engine.spec.describe_voice
         for index, voice in enumerate(missing):
             if progress is not None:
                 progress(0.2 + 0.5 * index / len(missing))
@@ -91,7 +85,7 @@ def choose(
 ) -> tuple[list[Candidate], str]:
     """The candidates ranked by CAM++ similarity, and the blend of the `blend` closest (softmax weights)."""
     ranked = sorted(
-        (Candidate(voice=v, similarity=round(_cosine(reference["campplus"], stock[v]["campplus"]), 4)) for v in voices),
+        (Candidate(voice=v, similarity=round(cosine(reference["campplus"], stock[v]["campplus"]), 4)) for v in voices),
         key=lambda c: -c.similarity,
     )
     top = ranked[:blend]
@@ -110,13 +104,11 @@ def design(job: JobContext) -> Outcome:
     req: DesignJob = job.request
     ctx = job.worker
     try:
-        with ExitStack() as stack:
-            paths = [stack.enter_context(local_input(ctx.store, key)) for key in req.sample_keys]
-            reference = load_reference(paths)
+        reference = stored_reference(ctx, req.sample_keys)
         ref = _embed(ctx, audio.resample(reference.samples, REFERENCE_RATE, 16000))
         job.progress(0.2, force=True)
         with ctx.residency.use(job.model) as engine:
-            describe = getattr(engine.spec, "describe_voice", None)
+            describe = engine.spec.describe_voice
             labels = {v: describe(v) if describe else {} for v in engine.voices()}
             wanted = [
                 v
@@ -132,23 +124,18 @@ def design(job: JobContext) -> Outcome:
                 )
             job.progress(0.7, force=True)
             ranked, chosen = choose(ref, stock, voices, req.blend)
-            similarity = {k: round(_cosine(ref[k], e), 4) for k, e in stock[ranked[0].voice].items()}
+            similarity = {k: round(cosine(ref[k], e), 4) for k, e in stock[ranked[0].voice].items()}
             if chosen != ranked[0].voice:  # keep the mix only where it is closer than the best voice alone
                 mixed = _embed(ctx, _speak(engine, chosen, PROBE_TEXT, None))
-                mixed_similarity = {k: round(_cosine(ref[k], e), 4) for k, e in mixed.items()}
+                mixed_similarity = {k: round(cosine(ref[k], e), 4) for k, e in mixed.items()}
                 if mixed_similarity["campplus"] >= similarity["campplus"]:
                     similarity = mixed_similarity
                 else:
                     chosen = ranked[0].voice
     except EngineError as exc:
-        _mark(ctx, req.voice_id, status="failed", error_message=str(exc))
+        mark_voice(ctx, req.voice_id, status="failed", error_message=str(exc))
         raise
-    profile = {"design": {"voice": chosen, "similarity": similarity}, "duration": reference.duration}  # designed
-    _mark(ctx, req.voice_id, status="ready", preset=chosen, profile=profile)
+    profile = {"design": {"voice": chosen, "similarity": similarity}, "duration": reference.duration}
+    mark_voice(ctx, req.voice_id, status="ready", preset=chosen, profile=profile)
     result = DesignResult(voice_id=req.voice_id, voice=chosen, similarity=similarity, candidates=ranked[:8])
     return Outcome(result=result)
-
-
-def _mark(ctx: WorkerContext, voice_id: str, **values: Any) -> None:
-    with ctx.session() as session:
-        session.execute(update(Voice).where(Voice.id == voice_id).values(**values))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+import httpx
+
 from .._base_client import (
     AsyncAPIResource,
     RequestOptions,
@@ -105,6 +107,14 @@ def _update_options(
 class Voices(SyncAPIResource):
     """Cloned voices (and the preset voices of the installed models)."""
 
+    def _ready(self, response: httpx.Response, wait: bool) -> Voice:
+        """The voice a clone or design answered; a 202 is followed to the end of its job when `wait`."""
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            self._client.jobs._wait_for_success(voice.job_id)
+            return self.retrieve(voice.id)
+        return voice
+
     def clone(
         self,
         *,
@@ -147,12 +157,7 @@ class Voices(SyncAPIResource):
             extra_body=extra_body,
             timeout=timeout,
         )
-        response = self._client.request(options)
-        voice = parse_model(response, Voice)
-        if response.status_code == 202 and wait and voice.job_id:
-            self._client.jobs._wait_for_success(voice.job_id)
-            return self.retrieve(voice.id)
-        return voice
+        return self._ready(self._client.request(options), wait)
 
     def design(
         self,
@@ -170,12 +175,7 @@ class Voices(SyncAPIResource):
         """Closest stock voice (not a clone): the blend of a model's stock voices (Kokoro's) that sounds most like
         the reference; speak it with that model. `wait=False` returns it `processing`."""
         options = _design_options(name, file, model, language, gender, blend, wait, extra_headers, timeout)
-        response = self._client.request(options)
-        voice = parse_model(response, Voice)
-        if response.status_code == 202 and wait and voice.job_id:
-            self._client.jobs._wait_for_success(voice.job_id)
-            return self.retrieve(voice.id)
-        return voice
+        return self._ready(self._client.request(options), wait)
 
     def list(
         self,
@@ -230,6 +230,13 @@ class Voices(SyncAPIResource):
 class AsyncVoices(AsyncAPIResource):
     """The async twin of `Voices`."""
 
+    async def _ready(self, response: httpx.Response, wait: bool) -> Voice:
+        voice = parse_model(response, Voice)
+        if response.status_code == 202 and wait and voice.job_id:
+            await self._client.jobs._wait_for_success(voice.job_id)
+            return await self.retrieve(voice.id)
+        return voice
+
     async def clone(
         self,
         *,
@@ -265,12 +272,7 @@ class AsyncVoices(AsyncAPIResource):
             extra_body=extra_body,
             timeout=timeout,
         )
-        response = await self._client.request(options)
-        voice = parse_model(response, Voice)
-        if response.status_code == 202 and wait and voice.job_id:
-            await self._client.jobs._wait_for_success(voice.job_id)
-            return await self.retrieve(voice.id)
-        return voice
+        return await self._ready(await self._client.request(options), wait)
 
     async def design(
         self,
@@ -287,12 +289,7 @@ class AsyncVoices(AsyncAPIResource):
     ) -> Voice:
         """Closest stock voice (see `Voices.design`)."""
         options = _design_options(name, file, model, language, gender, blend, wait, extra_headers, timeout)
-        response = await self._client.request(options)
-        voice = parse_model(response, Voice)
-        if response.status_code == 202 and wait and voice.job_id:
-            await self._client.jobs._wait_for_success(voice.job_id)
-            return await self.retrieve(voice.id)
-        return voice
+        return await self._ready(await self._client.request(options), wait)
 
     async def list(
         self,
