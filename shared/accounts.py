@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from shared import credits
 from shared.config import RateLimitSettings
@@ -23,6 +23,10 @@ class AccountExists(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class LastActiveKey(Exception):
+    """Revoking this key would leave its account without an active key (it could no longer sign in)."""
 
 
 @dataclass(frozen=True)
@@ -164,4 +168,41 @@ def revoke_key(session: Session, prefix_or_id: str) -> ApiKey:
         .execution_options(synchronize_session=False)
     )
     session.refresh(key)
+    return key
+
+
+def active_key_count(session: Session, account_id: str) -> int:
+    """The account's keys that are not revoked."""
+    stmt = select(func.count()).select_from(ApiKey).where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+    return int(session.execute(stmt).scalar_one())
+
+
+def revoke_own_key(session: Session, account_id: str, prefix_or_id: str) -> ApiKey:
+    """Revoke one of the account's own keys (by id or prefix), as `revoke_key` does, never its last active one.
+
+    A key of another account is NotFound, as if it did not exist. LastActiveKey when every other key of the
+    account is revoked. The account row is locked first (PostgreSQL) and the revocation is one conditional UPDATE
+    (SQLite), so two concurrent revocations of an account's last two keys cannot both succeed.
+    """
+    key = find_key(session, prefix_or_id)
+    if key is None or key.account_id != account_id:
+        raise NotFound(f"no API key with id or prefix '{prefix_or_id}' in this account")
+    if key.revoked_at is not None:
+        return key  # revoking twice keeps the first time
+    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+    sibling = aliased(ApiKey)  # not correlated with the row being updated
+    other = (
+        select(sibling.id)
+        .where(sibling.account_id == account_id, sibling.id != key.id, sibling.revoked_at.is_(None))
+        .exists()
+    )
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key.id, ApiKey.revoked_at.is_(None), other)
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(key)
+    if key.revoked_at is None:
+        raise LastActiveKey(f"key '{key.prefix}' is the account's last active key")
     return key

@@ -247,6 +247,24 @@ class ApiKeyCreate(BaseModel):
     max_concurrent_jobs: StrictCount | None = Field(default=None, description="Override of the account's limit.")
 
 
+class AccountKeyCreate(BaseModel):
+    """`POST /v1/account/keys`: a new key for the caller's own account, never with more than the calling key has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="A label for the key, e.g. where it is used.")
+    requests_per_minute: StrictCount | None = Field(
+        default=None,
+        description="This key's requests per minute, at most the calling key's (0, unlimited, only when the "
+        "calling key is unlimited). Omitted: the account's limit, capped at the calling key's.",
+    )
+    max_concurrent_jobs: StrictCount | None = Field(
+        default=None,
+        description="This key's queued plus running jobs at once, at most the calling key's (0, unlimited, only "
+        "when the calling key is unlimited). Omitted: the account's limit, capped at the calling key's.",
+    )
+
+
 class ApiKeyList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ApiKeyPublic]
