@@ -36,6 +36,7 @@ from api.routes import (
     transcriptions,
     usage,
     voices,
+    web,
     webhooks,
 )
 from api.waiter import JobWaiter
@@ -157,6 +158,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # every API-key route: an Idempotency-Key on a POST is honoured (the admin router does the same for itself)
     for module in (speech, transcriptions, voices, jobs, files, batches, webhooks, models, account, usage):
         app.include_router(module.router, dependencies=[Depends(account_idempotency)])
-    for module in (admin, health):
+    for module in (admin, health, web):
         app.include_router(module.router)
     return app
