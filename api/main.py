@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.deps import AppState
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.fleet import FleetView
 from api.housekeeping import run as run_housekeeping
@@ -148,8 +149,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        docs_url=None,  # install_docs: /docs and /redoc with their assets served from here, not a CDN
+        redoc_url=None,
     )
     app.openapi = lambda: documented_openapi(app)  # type: ignore[method-assign]
+    install_docs(app)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)
     app.add_middleware(IdempotencyMiddleware)
