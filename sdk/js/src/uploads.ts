@@ -54,7 +54,7 @@ function toBlob(data: BinaryData, type: string | undefined): Blob {
   if (data instanceof ArrayBuffer) return new Blob([data], type ? { type } : {});
   if (ArrayBuffer.isView(data)) {
     const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return new Blob([view as Uint8Array<ArrayBuffer>], type ? { type } : {});
+    return new Blob([view as unknown as BlobPart], type ? { type } : {});
   }
   throw new TypeError(
     `Expected a Blob, File, Uint8Array, ArrayBuffer, { data, name } or a path, got ${Object.prototype.toString.call(data)}.`,

@@ -222,7 +222,7 @@ export class Speech extends APIResource<Client> {
       const job = await parseJSON<Job>(response, "job");
       if (!wait) return job;
       await this._client.jobs.waitForSuccess(job.id, { signal: options?.signal });
-      return this._client.jobs.result(job.id, options);
+      return this._client.jobs.result(job.id, {}, options);
     }
     return new SpeechResponse(response);
   }

@@ -169,7 +169,7 @@ export class Batches extends APIResource<Client> {
       const taken = new Set<string>();
       for (const [customId, jobId, format] of params.audio === false ? [] : audioItems(output)) {
         const target = path.join(directory, audioName(customId, format, taken));
-        await (await this._client.jobs.result(jobId, options)).save(target);
+        await (await this._client.jobs.result(jobId, {}, options)).save(target);
         done.audio.push(target);
       }
     }

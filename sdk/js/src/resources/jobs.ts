@@ -77,11 +77,18 @@ export class Jobs extends APIResource {
     return parseJSON<Job>(response, "job");
   }
 
-  /** `GET /v1/jobs/{id}/result`: the audio of a succeeded synthesis job (streamed as it downloads). */
-  async result(jobId: string, options?: RequestOptions): Promise<SpeechResponse> {
+  /** `GET /v1/jobs/{id}/result` as it downloads: the audio of a succeeded synthesis job, or a transcription job's
+   * result rendered in `response_format` (json, verbose_json, diarized_json, text, srt, vtt, rttm; `text()` or
+   * `blob()` read it; `transcription()` parses it). */
+  async result(
+    jobId: string,
+    params: { response_format?: TranscriptionFormat } = {},
+    options?: RequestOptions,
+  ): Promise<SpeechResponse> {
     const response = await this._client.request({
       method: "GET",
       path: `jobs/${pathParam(jobId)}/result`,
+      query: { response_format: params.response_format },
       stream: true,
       options,
     });

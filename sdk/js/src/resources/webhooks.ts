@@ -100,7 +100,7 @@ export async function verify(
   signed.set(body, prefix.length);
 
   const { subtle } = await webCrypto();
-  const hmac = await subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, [
+  const hmac = await subtle.importKey("raw", key as unknown as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
     "verify",
   ]);
   for (const part of signatures.split(" ")) {
@@ -113,7 +113,7 @@ export async function verify(
       continue;
     }
     // HMAC verification by WebCrypto compares in constant time
-    if (await subtle.verify("HMAC", hmac, signature as Uint8Array<ArrayBuffer>, signed)) return;
+    if (await subtle.verify("HMAC", hmac, signature as unknown as BufferSource, signed as unknown as BufferSource)) return;
   }
   fail("No matching signature found");
 }
