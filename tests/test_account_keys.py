@@ -117,8 +117,11 @@ async def test_another_accounts_key_is_not_found(client: httpx.AsyncClient, make
 async def test_the_last_active_key_cannot_be_revoked(client: httpx.AsyncClient, make_key: Callable[[str], str]) -> None:
     only = make_key(fresh_account())
     own_id = (await client.get("/v1/account", headers=bearer(only))).json()["key"]["id"]
-    error = assert_error(await client.delete(f"/v1/account/keys/{own_id}", headers=bearer(only)), 409, "conflict")
+    refused = await client.delete(f"/v1/account/keys/{own_id}", headers=bearer(only))
+    error = assert_error(refused, 409, "conflict")
+    assert refused.headers["x-should-retry"] == "false"  # a retry cannot change it: SDKs do not retry it
     assert "last active key" in error["message"] and "POST /v1/account/keys" in error["message"]
+    assert error["param"] == "key_id"
     assert (await client.get("/v1/account", headers=bearer(only))).status_code == 200
 
     # with a second key, a caller may revoke the key it is using

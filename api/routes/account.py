@@ -36,6 +36,8 @@ from shared.schemas import (
 
 # Active keys one account may hold; revoked keys do not count.
 MAX_ACTIVE_KEYS = 100
+# On the 409s below, which a retry cannot change (SDKs retry a 409 unless told otherwise).
+NO_RETRY = {"x-should-retry": "false"}
 
 router = APIRouter(prefix="/v1/account", tags=["account"])
 
@@ -139,7 +141,8 @@ async def create_own_key(
         if accounts.active_key_count(s, account_id) >= MAX_ACTIVE_KEYS:
             raise Conflict(
                 f"This account already has {MAX_ACTIVE_KEYS} active keys; revoke one you no longer use "
-                "(DELETE /v1/account/keys/{key_id}) first."
+                "(DELETE /v1/account/keys/{key_id}) first.",
+                headers=NO_RETRY,
             )
         key, row = accounts.issue_key(s, owner, body.name, requests_per_minute=rpm, max_concurrent_jobs=jobs)
         return ApiKeyCreated(**key_public(row).model_dump(), key=key)
@@ -198,6 +201,7 @@ async def revoke_own_key(key_id: str, account: AccountDep, session: SessionDep) 
                 f"Key '{key_id}' is your account's last active key; revoking it would lock you out. Create "
                 "another key first (POST /v1/account/keys), then revoke this one.",
                 param="key_id",
+                headers=NO_RETRY,
             ) from exc
 
     result = await session.run_sync(revoke)

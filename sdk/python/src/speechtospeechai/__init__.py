@@ -38,6 +38,9 @@ from ._files import FileTypes
 from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
 from ._version import __version__
 from .types import (
+    Account,
+    ApiKey,
+    ApiKeyCreated,
     Batch,
     BatchItem,
     FileObject,
@@ -46,6 +49,7 @@ from .types import (
     Model,
     ModelList,
     Transcription,
+    Usage,
     Voice,
     VoiceDeleted,
     VoiceList,
@@ -60,6 +64,9 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "Account",
+    "ApiKey",
+    "ApiKeyCreated",
     "AsyncClient",
     "AsyncStreamedAudioResponse",
     "AudioResponse",
@@ -91,6 +98,7 @@ __all__ = [
     "SpeechToSpeechAIError",
     "StreamedAudioResponse",
     "Transcription",
+    "Usage",
     "Voice",
     "VoiceDeleted",
     "VoiceList",

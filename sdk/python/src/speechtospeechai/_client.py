@@ -9,11 +9,14 @@ import httpx
 
 from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient, Timeout
 from .resources import (
+    AccountResource,
+    AsyncAccountResource,
     AsyncAudio,
     AsyncBatches,
     AsyncFiles,
     AsyncJobs,
     AsyncModels,
+    AsyncUsageResource,
     AsyncVoices,
     AsyncWebhooks,
     Audio,
@@ -21,6 +24,7 @@ from .resources import (
     Files,
     Jobs,
     Models,
+    UsageResource,
     Voices,
     Webhooks,
 )
@@ -90,6 +94,16 @@ class Client(SyncAPIClient):
         """Verify deliveries (`unwrap`, `verify`) and manage `endpoints`."""
         return Webhooks(self)
 
+    @cached_property
+    def account(self) -> AccountResource:
+        """`/v1/account`: balance, reserved credits, limits (`retrieve`); your API keys (`keys`)."""
+        return AccountResource(self)
+
+    @cached_property
+    def usage(self) -> UsageResource:
+        """`/v1/usage`: requests, characters, audio seconds and credits per day and model."""
+        return UsageResource(self)
+
 
 class AsyncClient(AsyncAPIClient):
     """The async twin of `Client` (same configuration, same tree; every call is awaited)."""
@@ -140,3 +154,11 @@ class AsyncClient(AsyncAPIClient):
     @cached_property
     def webhooks(self) -> AsyncWebhooks:
         return AsyncWebhooks(self)
+
+    @cached_property
+    def account(self) -> AsyncAccountResource:
+        return AsyncAccountResource(self)
+
+    @cached_property
+    def usage(self) -> AsyncUsageResource:
+        return AsyncUsageResource(self)

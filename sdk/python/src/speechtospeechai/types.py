@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "Account",
+    "ApiKey",
+    "ApiKeyCreated",
+    "ApiKeyList",
     "AudioFormat",
     "Batch",
     "BatchEndpoint",
@@ -34,11 +38,15 @@ __all__ = [
     "Model",
     "ModelList",
     "ModelPrices",
+    "RateLimits",
     "Segment",
     "TextFormat",
     "TimestampGranularity",
     "Transcription",
     "TranscriptionFormat",
+    "Usage",
+    "UsageDay",
+    "UsageTotals",
     "Voice",
     "VoiceDeleted",
     "VoiceList",
@@ -257,6 +265,78 @@ class Model(_Object):
 class ModelList(_Object):
     object: Literal["list"] = "list"
     data: list[Model]
+
+
+# --- account, keys, usage --------------------------------------------------------------------------------
+class RateLimits(_Object):
+    requests_per_minute: int = Field(description="0 is unlimited.")
+    max_concurrent_jobs: int = Field(description="Queued plus running jobs at once; 0 is unlimited.")
+
+
+class ApiKey(_Object):
+    """An API key as the server lists it: its id and visible prefix (`s2s-<prefix>-...`), never its secret."""
+
+    id: str
+    object: Literal["api_key"] = "api_key"
+    account_id: str
+    name: str = ""
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    requests_per_minute: int | None = Field(default=None, description="This key's override; None inherits.")
+    max_concurrent_jobs: int | None = Field(default=None, description="This key's override; None inherits.")
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = Field(description="The secret API key: in this answer only, never shown again.")
+
+
+class ApiKeyList(_Object):
+    object: Literal["list"] = "list"
+    data: list[ApiKey]
+
+
+class Account(_Object):
+    """`client.account.retrieve()`: the balance, credits held by running jobs, and the limits of the key in use."""
+
+    id: str
+    object: Literal["account"] = "account"
+    name: str
+    balance: float
+    reserved: float
+    active_jobs: int = 0
+    limits: RateLimits
+    key: ApiKey = Field(description="The key making the request.")
+    created_at: datetime | None = None
+
+
+class UsageDay(_Object):
+    date: date
+    model: str
+    kind: str
+    requests: int
+    succeeded: int
+    characters: int
+    audio_seconds: float
+    credits: float
+
+
+class UsageTotals(_Object):
+    requests: int
+    succeeded: int
+    characters: int
+    audio_seconds: float
+    credits: float
+
+
+class Usage(_Object):
+    """Usage per UTC day and model, oldest first, with totals over [start, end]."""
+
+    object: Literal["usage"] = "usage"
+    start: date
+    end: date
+    data: list[UsageDay] = Field(default_factory=list)
+    totals: UsageTotals
 
 
 # --- files, batches, webhooks -----------------------------------------------------------------------------

@@ -1,5 +1,13 @@
 """The resources of the client tree; each module holds a sync class and its async twin."""
 
+from .account import (
+    AccountKeys,
+    AccountResource,
+    AsyncAccountKeys,
+    AsyncAccountResource,
+    AsyncUsageResource,
+    UsageResource,
+)
 from .audio import AsyncAudio, AsyncSpeech, AsyncTranscriptions, Audio, Speech, Transcriptions
 from .batches import AsyncBatches, Batches, DownloadedBatch
 from .files import AsyncFiles, Files
@@ -9,6 +17,10 @@ from .voices import AsyncVoices, Voices
 from .webhooks import AsyncWebhookEndpoints, AsyncWebhooks, WebhookEndpoints, Webhooks
 
 __all__ = [
+    "AccountKeys",
+    "AccountResource",
+    "AsyncAccountKeys",
+    "AsyncAccountResource",
     "AsyncAudio",
     "AsyncBatches",
     "AsyncFiles",
@@ -16,6 +28,7 @@ __all__ = [
     "AsyncModels",
     "AsyncSpeech",
     "AsyncTranscriptions",
+    "AsyncUsageResource",
     "AsyncVoices",
     "AsyncWebhookEndpoints",
     "AsyncWebhooks",
@@ -27,6 +40,7 @@ __all__ = [
     "Models",
     "Speech",
     "Transcriptions",
+    "UsageResource",
     "Voices",
     "WebhookEndpoints",
     "Webhooks",
