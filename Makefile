@@ -6,10 +6,11 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA_DIR ?= var
 
-.PHONY: run test test-fast test-integration lint bench models compose-config clean help
+.PHONY: run test test-fast test-integration lint bench models compose-config clean help web
 
 help:
 	@echo "make run [PORT=8000]  start API, worker, Redis and Flower locally (Ctrl-C stops all)"
+	@echo "make web              build the web playground (api/web -> api/web/dist, served at /playground)"
 	@echo "make test             run the whole test suite: the fast tier, then the integration tier"
 	@echo "make test-fast        the fast tier only: pure logic, contracts, rendering, pricing (no servers, no models)"
 	@echo "make test-integration the integration tier only (starts its own Redis, S3, PostgreSQL database and workers)"
@@ -30,18 +31,29 @@ $(BIN)/.installed-dev: pyproject.toml sdk/python/pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[cpu,kokoro-ja,dev,engines-test]' -e sdk/python
 	touch $@ $(BIN)/.installed-run
 
-run: $(BIN)/.installed-run
+run: $(BIN)/.installed-run web
 	$(BIN)/s2s run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(BIN)/.installed-dev
+test: $(BIN)/.installed-dev web
 	$(BIN)/python -m pytest tests/fast
 	$(BIN)/python -m pytest --ignore=tests/fast
 
 test-fast: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest tests/fast
 
-test-integration: $(BIN)/.installed-dev
+test-integration: $(BIN)/.installed-dev web
 	$(BIN)/python -m pytest --ignore=tests/fast
+
+# The playground (api/web, built on the JS SDK's source) is rebuilt only when its sources, its packages or sdk/js/src
+# change; the API serves api/web/dist at /playground.
+WEB_SOURCES := $(shell find api/web/src sdk/js/src -type f 2>/dev/null) api/web/index.html api/web/vite.config.ts \
+	api/web/tsconfig.json api/web/package.json api/web/package-lock.json
+
+web: api/web/dist/index.html
+
+api/web/dist/index.html: $(WEB_SOURCES)
+	cd api/web && npm ci --no-audit --no-fund && npm run build
+	touch $@
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check api workers shared tests bench sdk/python

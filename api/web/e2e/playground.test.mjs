@@ -1,0 +1,219 @@
+// End-to-end: the playground in a real Chromium against a real API server (tests/test_playground_e2e.py starts it
+// and passes S2S_BASE_URL, S2S_API_KEY, S2S_TESTDATA and S2S_SCREENSHOTS). One browser page walks every page in turn.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+
+const BASE = required("S2S_BASE_URL").replace(/\/+$/, "");
+const KEY = required("S2S_API_KEY");
+const TESTDATA = required("S2S_TESTDATA");
+const SHOTS = resolve(process.env.S2S_SCREENSHOTS ?? "../../test-artifacts/playground");
+const CHROMIUM = process.env.S2S_CHROMIUM ?? "/usr/bin/chromium";
+const SLOW = 180_000; // a job on a shared, busy CPU
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`Set ${name} (tests/test_playground_e2e.py does).`);
+  return value;
+}
+
+let browser, page;
+const consoleErrors = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  console.log(`screenshots: ${SHOTS}`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on("console", (msg) => msg.type() === "error" && consoleErrors.push(msg.text()));
+  page.on("pageerror", (err) => consoleErrors.push(String(err)));
+  page.on("dialog", (dialog) => dialog.accept());
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function shot(name) {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot: ${path}`);
+}
+
+async function go(linkText) {
+  await page.getByRole("navigation").getByRole("link", { name: linkText, exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: linkText }).waitFor();
+}
+
+async function status(selector, timeout) {
+  await page.waitForFunction(
+    (sel) => ["done", "failed"].includes(document.querySelector(sel)?.dataset.state ?? ""),
+    selector,
+    { timeout },
+  );
+  const state = await page.locator(selector).getAttribute("data-state");
+  if (state !== "done") {
+    const errors = await page.locator(".error").allInnerTexts();
+    assert.fail(`${selector} ended ${state}: ${errors.join(" | ")}`);
+  }
+}
+
+test("/ redirects to the playground, which asks for a key and refuses a wrong one", async () => {
+  await page.goto(`${BASE}/`);
+  assert.equal(new URL(page.url()).pathname, "/playground");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByLabel("API key", { exact: true }).fill("s2s-nope-notakey");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("That key was not accepted").waitFor();
+  assert.match(await page.getByRole("alert").innerText(), /401/);
+  await shot("01-sign-in-refused");
+});
+
+test("sign in shows the dashboard: balance, limits, usage chart, keys", async () => {
+  await page.getByLabel("API key", { exact: true }).fill(KEY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await page.locator("#balance").waitFor();
+  const balance = Number((await page.locator("#balance").innerText()).replace(/[^0-9.]/g, ""));
+  assert.ok(balance > 0, `balance ${balance}`);
+  await page.locator(".chart svg").waitFor();
+  await page.locator("#keys-table").waitFor();
+  const stored = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length }));
+  assert.deepEqual(stored, { session: 1, local: 0 }, "the key is kept in sessionStorage only");
+  await shot("02-dashboard");
+});
+
+test("speak a sentence with piper/joe: the audio element gets decodable audio", async () => {
+  await go("Speak");
+  await page.getByLabel("Model", { exact: true }).selectOption("piper");
+  await page.getByLabel("Voice", { exact: true }).selectOption("joe");
+  const sentence = "The quick brown fox jumps over the lazy dog.";
+  await page.getByLabel("Text", { exact: true }).fill(sentence);
+  assert.match(await page.locator("#char-count").innerText(), new RegExp(`^${sentence.length} / \\d+ characters$`));
+  await page.getByRole("button", { name: "Speak", exact: true }).click();
+  await status("#speech-status", SLOW);
+  const audio = await page.evaluate(async () => {
+    const el = document.querySelector("#speech-audio");
+    if (!(el.readyState >= 1)) await new Promise((r) => el.addEventListener("loadedmetadata", r, { once: true }));
+    const href = document.querySelector("#speech-download").href;
+    const bytes = await (await fetch(href)).arrayBuffer();
+    const decoded = await new AudioContext().decodeAudioData(bytes);
+    return {
+      elementDuration: el.duration,
+      streamed: el.src.startsWith("blob:") && MediaSource.isTypeSupported("audio/mpeg"),
+      decodedSeconds: decoded.duration,
+      channels: decoded.numberOfChannels,
+      peak: Math.max(...decoded.getChannelData(0).map(Math.abs)),
+    };
+  });
+  assert.ok(audio.decodedSeconds > 1.5, `decoded ${audio.decodedSeconds} s`);
+  assert.ok(audio.peak > 0.05, `the audio is silent (peak ${audio.peak})`);
+  assert.ok(Number.isFinite(audio.elementDuration) && audio.elementDuration > 1.5, `<audio> duration ${audio.elementDuration}`);
+  console.log(`speech: ${audio.decodedSeconds.toFixed(2)} s decoded, <audio> ${audio.elementDuration.toFixed(2)} s, MediaSource streaming: ${audio.streamed}`);
+  await shot("03-speak");
+});
+
+test("transcribe jfk.flac: its words, clickable word timings, an SRT from the server", async () => {
+  await go("Transcribe");
+  await page.getByLabel("Audio or video file").setInputFiles(join(TESTDATA, "jfk.flac"));
+  await page.getByLabel("Model", { exact: true }).selectOption("whisper-base");
+  await page.getByRole("button", { name: "Transcribe", exact: true }).click();
+  await status("#transcribe-status", SLOW);
+  const text = (await page.locator("#transcript").innerText()).toLowerCase().replace(/[^a-z ]+/g, " ").replace(/\s+/g, " ");
+  assert.ok(text.includes("ask not what your country can do for you"), text);
+  const word = page.locator("#transcript button.word[data-start]").nth(5);
+  const start = Number(await word.getAttribute("data-start"));
+  await word.click();
+  const now = await page.evaluate(() => document.querySelector("#transcribe-audio").currentTime);
+  assert.ok(Math.abs(now - start) < 0.3, `clicking a word seeks to ${start}, the player is at ${now}`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#transcript-downloads button[data-format=srt]").click()]);
+  const srt = readFileSync(await download.path(), "utf8");
+  assert.match(srt, /^1\r?\n\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d/);
+  assert.match(srt.toLowerCase(), /country/);
+  assert.equal(download.suggestedFilename(), "jfk.srt");
+  await shot("04-transcribe");
+});
+
+test("clone a voice from a real sample with the speaker's consent; it is listed and ready", async () => {
+  await go("Voices");
+  await page.getByLabel("Recording of the speaker").setInputFiles(join(TESTDATA, "leopard_test_en.wav"));
+  await page.locator("#sample-report p").first().waitFor();
+  const report = await page.locator("#sample-report").innerText();
+  assert.match(report, /\d+\.\d s, peak/);
+  const name = `E2E voice ${Date.now()}`;
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  // the test server takes an attestation (CLONE_CONSENT=attestation): the form does not send without it
+  await page.getByRole("button", { name: "Clone voice" }).click();
+  assert.equal(await page.locator("#clone-status").getAttribute("data-state"), null, "cloned without consent");
+  await page.getByLabel(/agreed to have their voice cloned/).check();
+  await page.getByRole("button", { name: "Clone voice" }).click();
+  await status("#clone-status", SLOW);
+  const row = page.locator(`#voices-table tr[data-voice-name="${name}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /ready/);
+  await shot("05-voices");
+});
+
+test("create a key, see its secret once, revoke it: requests with it get 401", async () => {
+  await go("Dashboard");
+  const name = `e2e-temp-${Date.now()}`;
+  await page.getByLabel("Key name").fill(name);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = (await page.locator("#new-key-secret").innerText()).trim();
+  assert.match(secret, /^s2s-/);
+  const row = page.locator(`#keys-table tr[data-key-name="${name}"]`);
+  await row.waitFor();
+  assert.ok(!(await page.locator("#keys-table").innerText()).includes(secret), "the list never shows a secret");
+  const ok = await fetch(`${BASE}/v1/account`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(ok.status, 200, "the new key works");
+  await shot("06-key-created");
+  await row.getByRole("button", { name: /Revoke/ }).click();
+  await row.locator(".badge.revoked").waitFor();
+  const refused = await fetch(`${BASE}/v1/account`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(refused.status, 401, "a revoked key is refused");
+  assert.equal((await refused.json()).error.code, "invalid_api_key");
+  await shot("07-key-revoked");
+});
+
+test("the jobs page lists this session's jobs with their status", async () => {
+  await go("Jobs");
+  await page.locator("#jobs-table").waitFor();
+  const kinds = await page.locator("#jobs-table tbody tr td:nth-child(2)").allInnerTexts();
+  for (const kind of ["tts", "stt", "clone"]) assert.ok(kinds.includes(kind), `no ${kind} job in ${kinds}`);
+  assert.match(await page.locator("#jobs-table").innerText(), /succeeded/);
+  await shot("08-jobs");
+});
+
+test("every control has a label; sign out forgets the key", async () => {
+  for (const path of ["", "speak", "transcribe", "voices", "jobs"]) {
+    await page.goto(`${BASE}/playground/${path}`);
+    await page.locator("main h1").waitFor();
+    await page.waitForTimeout(300);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")]
+        .filter((el) => el.type !== "hidden" && !el.labels?.length && !el.getAttribute("aria-label"))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unlabelled, [], `unlabelled controls on /playground/${path}`);
+  }
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.deepEqual(consoleErrors.filter((e) => !/401|Failed to load resource/.test(e)), [], "errors in the browser console");
+});

@@ -1,0 +1,82 @@
+"""The web playground (api/web, served at /playground) in a real Chromium against the real API server: sign in,
+dashboard, speak, transcribe, clone, API keys, jobs. The browser scenarios are api/web/e2e/*.mjs (Playwright via
+playwright-core, Node's test runner); this runs them and checks how the API serves the build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "api" / "web"
+DIST = WEB / "dist"
+CHROMIUM = Path(os.environ.get("S2S_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = ROOT / "test-artifacts" / "playground"
+
+
+def require_build() -> None:
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"the playground is not built ({DIST} is missing): run `make web`")
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        pytest.fail(f"{WEB}/node_modules lacks playwright-core: run `make web` (npm ci in api/web)")
+
+
+def test_playground_is_served(live_api: str) -> None:
+    require_build()
+    root = httpx.get(f"{live_api}/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/playground"
+    page = httpx.get(f"{live_api}/playground/speak")  # a client route: the app's page
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-cache"
+    assert "/playground/assets/" in page.text
+    asset = next((DIST / "assets").glob("*.js"))
+    served = httpx.get(f"{live_api}/playground/assets/{asset.name}")
+    assert served.status_code == 200 and served.content == asset.read_bytes()
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    missing = httpx.get(f"{live_api}/playground/assets/index-00000000.js")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    escape = httpx.get(f"{live_api}/playground/..%2f..%2fmain.py")
+    assert escape.status_code == 404
+    config = httpx.get(f"{live_api}/playground/config.json").json()
+    assert config["max_input_chars"] == 5000 and config["clone_consent"] == "attestation"
+    paths = httpx.get(f"{live_api}/openapi.json").json()["paths"]
+    assert not [p for p in paths if p == "/" or p.startswith("/playground")]
+
+
+def test_playground_in_chromium(live_api: str, make_key: Callable[[str], str], testdata: Path) -> None:
+    require_build()
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH: install Node.js 20 or later")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "S2S_BASE_URL": live_api,
+        "S2S_API_KEY": make_key("playground"),
+        "S2S_TESTDATA": str(testdata),
+        "S2S_SCREENSHOTS": str(SCREENSHOTS),
+        "S2S_CHROMIUM": str(CHROMIUM),
+    }
+    proc = subprocess.run(
+        [node, "--test", "--test-concurrency=1", "--test-reporter=spec", "e2e/"],
+        cwd=WEB,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = proc.stdout + proc.stderr
+    print(output)
+    print(f"playground screenshots: {SCREENSHOTS}")
+    assert proc.returncode == 0, f"the playground's browser tests failed (screenshots in {SCREENSHOTS}):\n{output}"
+    assert "# fail 0" in output or "ℹ fail 0" in output, output
