@@ -20,9 +20,10 @@ export class Keys extends APIResource {
     return parseJSON<ApiKeyCreated>(response, "API key");
   }
 
-  /** `GET /v1/account/keys`: every key of the account (revoked ones with `revoked_at`), without secrets. */
-  async list(options?: RequestOptions): Promise<ApiKeyList> {
-    const response = await this._client.request({ method: "GET", path: "account/keys", options });
+  /** `GET /v1/account/keys`: the account's keys, without secrets; revoked ones too (with `revoked_at`) unless
+   * `include_revoked: false`. */
+  async list(params: { include_revoked?: boolean } = {}, options?: RequestOptions): Promise<ApiKeyList> {
+    const response = await this._client.request({ method: "GET", path: "account/keys", query: { ...params }, options });
     return parseJSON<ApiKeyList>(response, "API key list");
   }
 
