@@ -144,6 +144,31 @@ async def test_the_last_active_key_cannot_be_revoked(client: httpx.AsyncClient, 
     assert len(active.json()["data"]) == 1
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def platform(request: pytest.FixtureRequest) -> tuple[httpx.AsyncClient, str]:
+    """The app and its database URL: the test platform's SQLite one, and PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("client"), request.getfixturevalue("settings").sync_database_url
+    return request.getfixturevalue("pg_client"), request.getfixturevalue("pg_env")["DATABASE_URL"]
+
+
+async def test_revoking_every_key_at_once_leaves_exactly_one(platform: tuple[httpx.AsyncClient, str]) -> None:
+    """Each of an account's keys revokes itself, all at the same time: one of them (any) is refused as the last."""
+    client, url = platform
+    account = fresh_account()
+    keys = [key_with_credits(url, account) for _ in range(8)]
+    results = await asyncio.gather(
+        *(client.delete(f"/v1/account/keys/{key.split('-')[1]}", headers=bearer(key)) for key in keys)
+    )
+    assert sorted(r.status_code for r in results) == [200] * 7 + [409], [r.text for r in results]
+    survivor = keys[[r.status_code for r in results].index(409)]
+    with session_scope(url) as session:
+        prefixes = {k.split("-")[1] for k in keys}
+        rows = session.execute(select(ApiKey).where(ApiKey.prefix.in_(prefixes))).scalars().all()
+        assert [r.prefix for r in rows if r.revoked_at is None] == [survivor.split("-")[1]]
+    assert (await client.get("/v1/account", headers=bearer(survivor))).status_code == 200
+
+
 async def test_a_new_key_never_exceeds_the_calling_key(client: httpx.AsyncClient, settings: Settings) -> None:
     limited = key_with_credits(
         settings.sync_database_url, fresh_account(), requests_per_minute=50, max_concurrent_jobs=3
