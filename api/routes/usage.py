@@ -1,4 +1,11 @@
-"""GET /v1/usage: requests, characters, audio seconds and credits per day (UTC) and model."""
+"""GET /v1/usage: requests, characters, audio seconds and credits per day (UTC) and model.
+
+`GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD` (both optional: `to` defaults to today, `from` to 29 days before
+`to`; at most 366 days) answers `{"object": "usage", "start", "end", "data": [...], "totals": {...}}`, where
+`data` has one row per day and model that saw at least one job, oldest first: `{"date", "model", "kind",
+"requests", "succeeded", "characters", "audio_seconds", "credits"}` (characters and audio seconds count the
+succeeded jobs; credits are what was charged). Days without jobs have no row (a chart fills them with zeros).
+"""
 
 from __future__ import annotations
 
