@@ -6,11 +6,12 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA_DIR ?= var
 
-.PHONY: run test test-fast test-integration lint bench models compose-config clean help web
+.PHONY: run test test-fast test-integration lint bench models compose-config clean help web js
 
 help:
 	@echo "make run [PORT=8000]  start API, worker, Redis and Flower locally (Ctrl-C stops all)"
 	@echo "make web              build the web playground (api/web -> api/web/dist, served at /playground)"
+	@echo "make js               build the JavaScript SDK (sdk/js -> sdk/js/dist: ES modules and CommonJS)"
 	@echo "make test             run the whole test suite: the fast tier, then the integration tier"
 	@echo "make test-fast        the fast tier only: pure logic, contracts, rendering, pricing (no servers, no models)"
 	@echo "make test-integration the integration tier only (starts its own Redis, S3, PostgreSQL database and workers)"
@@ -34,14 +35,14 @@ $(BIN)/.installed-dev: pyproject.toml sdk/python/pyproject.toml
 run: $(BIN)/.installed-run web
 	$(BIN)/s2s run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(BIN)/.installed-dev web
+test: $(BIN)/.installed-dev web js
 	$(BIN)/python -m pytest tests/fast
 	$(BIN)/python -m pytest --ignore=tests/fast
 
 test-fast: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest tests/fast
 
-test-integration: $(BIN)/.installed-dev web
+test-integration: $(BIN)/.installed-dev web js
 	$(BIN)/python -m pytest --ignore=tests/fast
 
 # The playground (api/web, built on the JS SDK's source) is rebuilt only when its sources, its packages or sdk/js/src
@@ -53,6 +54,17 @@ web: api/web/dist/index.html
 
 api/web/dist/index.html: $(WEB_SOURCES)
 	cd api/web && npm ci --no-audit --no-fund && npm run build
+	touch $@
+
+# The JS SDK (sdk/js) is rebuilt into sdk/js/dist only when its sources, packages or compiler settings change.
+JS_SOURCES := $(shell find sdk/js/src -type f 2>/dev/null) sdk/js/package.json sdk/js/package-lock.json \
+	sdk/js/tsconfig.json sdk/js/tsconfig.esm.json sdk/js/tsconfig.cjs.json sdk/js/scripts/clean.mjs \
+	sdk/js/scripts/postbuild.mjs
+
+js: sdk/js/dist/.built
+
+sdk/js/dist/.built: $(JS_SOURCES)
+	cd sdk/js && npm ci --no-audit --no-fund && npm run build
 	touch $@
 
 lint: $(BIN)/.installed-dev
