@@ -25,6 +25,10 @@ SCREENSHOTS = ROOT / "test-artifacts" / "playground"
 def require_build() -> None:
     if not (DIST / "index.html").is_file():
         pytest.fail(f"the playground is not built ({DIST} is missing): run `make web`")
+    sources = [p for d in (WEB / "src", ROOT / "sdk" / "js" / "src") for p in d.rglob("*") if p.is_file()]
+    stale = [p for p in sources if p.stat().st_mtime > (DIST / "index.html").stat().st_mtime]
+    if stale:
+        pytest.fail(f"the playground build is older than {stale[0].relative_to(ROOT)}: run `make web`")
     if not (WEB / "node_modules" / "playwright-core").is_dir():
         pytest.fail(f"{WEB}/node_modules lacks playwright-core: run `make web` (npm ci in api/web)")
 

@@ -36,9 +36,14 @@ before(async () => {
       "--disable-component-update",
       "--no-first-run",
       "--autoplay-policy=no-user-gesture-required",
+      // the microphone is a real recording (Chromium loops it), so recording -> transcription is checked end to end
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${join(TESTDATA, "leopard_test_en.wav")}`,
     ],
   });
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  await context.grantPermissions(["microphone"], { origin: BASE });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);
   page.on("console", (msg) => msg.type() === "error" && consoleErrors.push(msg.text()));
@@ -103,6 +108,17 @@ test("speak a sentence with piper/joe: the audio element gets decodable audio", 
   await go("Speak");
   await page.getByLabel("Model", { exact: true }).selectOption("piper");
   await page.getByLabel("Voice", { exact: true }).selectOption("joe");
+  const models = (await (await fetch(`${BASE}/v1/models`, { headers: { Authorization: `Bearer ${KEY}` } })).json()).data;
+  const config = await (await fetch(`${BASE}/playground/config.json`)).json();
+  for (const id of ["kokoro", "piper"]) {
+    await page.getByLabel("Model", { exact: true }).selectOption(id);
+    const spec = models.find((m) => m.id === id);
+    assert.equal(await page.getByLabel("Emotion", { exact: true }).isVisible(), spec.emotions, `emotion control for ${id}`);
+  }
+  await page.getByLabel("Voice", { exact: true }).selectOption("joe");
+  await page.getByLabel("Text", { exact: true }).fill("x".repeat(config.max_input_chars + 1));
+  assert.equal(await page.locator("#char-count").innerText(), `${config.max_input_chars + 1} / ${config.max_input_chars} characters`);
+  assert.ok(await page.locator("#speak-submit").isDisabled(), "a text over the limit cannot be sent");
   const sentence = "The quick brown fox jumps over the lazy dog.";
   await page.getByLabel("Text", { exact: true }).fill(sentence);
   assert.match(await page.locator("#char-count").innerText(), new RegExp(`^${sentence.length} / \\d+ characters$`));
@@ -150,12 +166,29 @@ test("transcribe jfk.flac: its words, clickable word timings, an SRT from the se
   await shot("04-transcribe");
 });
 
+test("record from the (fake) microphone and transcribe the recording", async () => {
+  await page.getByRole("button", { name: "Record from microphone" }).click();
+  await page.getByRole("button", { name: "Stop recording" }).waitFor();
+  await page.waitForTimeout(6500); // the recording is 5.9 s; Chromium loops it
+  await page.getByRole("button", { name: "Stop recording" }).click();
+  await page.getByText(/^Recorded \d+ kB\.$/).waitFor();
+  await page.getByRole("button", { name: "Transcribe", exact: true }).click();
+  await status("#transcribe-status", SLOW);
+  const text = (await page.locator("#transcript").innerText()).toLowerCase();
+  assert.match(text, /apostle|middle class|gospel/, text);
+  await shot("04b-transcribe-microphone");
+});
+
 test("clone a voice from a real sample with the speaker's consent; it is listed and ready", async () => {
   await go("Voices");
-  await page.getByLabel("Recording of the speaker").setInputFiles(join(TESTDATA, "leopard_test_en.wav"));
-  await page.locator("#sample-report p").first().waitFor();
-  const report = await page.locator("#sample-report").innerText();
-  assert.match(report, /\d+\.\d s, peak/);
+  const sample = page.getByLabel("Recording of the speaker");
+  await sample.setInputFiles(join(TESTDATA, "leopard_test_en.wav")); // 5.9 s: too short for a good clone
+  await page.locator("#sample-report .warning").first().waitFor();
+  assert.match(await page.locator("#sample-report").innerText(), /only 5\.9 s long/);
+  await shot("05a-voices-short-sample");
+  await sample.setInputFiles(join(TESTDATA, "jfk.flac")); // 11 s of one speaker
+  await page.getByText(/^11\.0 s, peak/).waitFor();
+  assert.doesNotMatch(await page.locator("#sample-report").innerText(), /long/);
   const name = `E2E voice ${Date.now()}`;
   await page.getByLabel("Name", { exact: true }).fill(name);
   // the test server takes an attestation (CLONE_CONSENT=attestation): the form does not send without it
@@ -167,11 +200,33 @@ test("clone a voice from a real sample with the speaker's consent; it is listed 
   const row = page.locator(`#voices-table tr[data-voice-name="${name}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /ready/);
+  await row.getByRole("button", { name: `Preview ${name}` }).click();
+  const preview = await page.evaluate(async () => {
+    const el = document.querySelector("#voice-preview-audio");
+    for (let i = 0; i < 100 && !el.src; i++) await new Promise((r) => setTimeout(r, 100));
+    const decoded = await new AudioContext().decodeAudioData(await (await fetch(el.src)).arrayBuffer());
+    return decoded.duration;
+  });
+  assert.ok(preview > 1, `the preview decodes to ${preview} s`);
   await shot("05-voices");
+  voiceName = name;
+});
+
+let voiceName = null;
+
+test("the cloned voice is offered on the Speak page", async () => {
+  await go("Speak");
+  await page.getByLabel("Model", { exact: true }).selectOption("piper");
+  const mine = await page.locator('#main select[name=voice] optgroup[label="Your voices"] option').allInnerTexts();
+  assert.ok(mine.includes(`${voiceName} (cloned)`), mine.join(", "));
 });
 
 test("create a key, see its secret once, revoke it: requests with it get 401", async () => {
   await go("Dashboard");
+  await page.locator(".chart svg").waitFor();
+  const charted = await page.locator(".chart svg rect[data-model]").evaluateAll((rects) => [...new Set(rects.map((r) => r.dataset.model))]);
+  for (const model of ["piper", "whisper-base"]) assert.ok(charted.includes(model), `no ${model} bar in the usage chart: ${charted}`);
+  await shot("06a-dashboard-usage");
   const name = `e2e-temp-${Date.now()}`;
   await page.getByLabel("Key name").fill(name);
   await page.getByRole("button", { name: "Create key" }).click();
@@ -197,7 +252,20 @@ test("the jobs page lists this session's jobs with their status", async () => {
   const kinds = await page.locator("#jobs-table tbody tr td:nth-child(2)").allInnerTexts();
   for (const kind of ["tts", "stt", "clone"]) assert.ok(kinds.includes(kind), `no ${kind} job in ${kinds}`);
   assert.match(await page.locator("#jobs-table").innerText(), /succeeded/);
+  const tts = page.locator("#jobs-table tbody tr", { has: page.locator("td:nth-child(2)", { hasText: /^tts$/ }) }).first();
+  const [download] = await Promise.all([page.waitForEvent("download"), tts.getByRole("button", { name: /Download the result/ }).click()]);
+  assert.match(download.suggestedFilename(), /\.mp3$/);
+  assert.ok(readFileSync(await download.path()).length > 1000, "the speech result has audio");
   await shot("08-jobs");
+});
+
+test("delete the cloned voice", async () => {
+  await go("Voices");
+  const row = page.locator(`#voices-table tr[data-voice-name="${voiceName}"]`);
+  await row.getByRole("button", { name: `Delete ${voiceName}` }).click();
+  await row.waitFor({ state: "detached" });
+  const left = await (await fetch(`${BASE}/v1/voices`, { headers: { Authorization: `Bearer ${KEY}` } })).json();
+  assert.ok(!left.data.some((v) => v.name === voiceName), "the voice is gone from the API too");
 });
 
 test("every control has a label; sign out forgets the key", async () => {

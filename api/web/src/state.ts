@@ -40,11 +40,12 @@ export function serverConfig(): Promise<ServerConfig> {
 }
 
 /** An error as a sentence for the page: the API's message, its code and status, and the request id. */
-export function errorText(error: unknown): string {
+export function errorText(error: unknown, signedIn = true): string {
   if (error instanceof APIError) {
     const parts = [error.code, error.status ? `HTTP ${error.status}` : null, error.requestId ? `request ${error.requestId}` : null];
     const detail = parts.filter(Boolean).join(", ");
-    return detail ? `${error.message} (${detail})` : error.message;
+    const text = detail ? `${error.message} (${detail})` : error.message;
+    return error.status === 401 && signedIn ? `${text} Sign out and sign in with a valid key.` : text;
   }
   if (error instanceof Error) return error.message;
   return String(error);

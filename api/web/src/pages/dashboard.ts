@@ -62,7 +62,7 @@ async function renderUsage(box: HTMLElement, signal: AbortSignal): Promise<void>
     box,
     h("h2", { id: "usage-title" }, `Usage ${usage.start} to ${usage.end} (UTC days)`),
     h("p", null, `${t.requests} requests (${t.succeeded} succeeded), ${t.characters} characters, ${t.audio_seconds} audio seconds, ${t.credits} credits.`),
-    field("Show", metric),
+    h("div", { class: "narrow" }, field("Show", metric)),
     chart,
     usageTable(usage.data),
   );
@@ -85,7 +85,7 @@ function usageChart(usage: Usage, metric: Metric): Node {
   const label = METRICS.find(([m]) => m === metric)![1];
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${label} per day and model; the table below has the numbers` });
   root.append(svg("line", { x1: left, y1: H - bottom, x2: W - 4, y2: H - bottom, stroke: "#6e7781" }));
-  for (const frac of [0.5, 1]) {
+  for (const frac of max > 0 ? [0.5, 1] : []) {
     const y = H - bottom - frac * (H - bottom - top);
     root.append(svg("line", { x1: left, y1: y, x2: W - 4, y2: y, stroke: "#d0d7de", "stroke-dasharray": "3 3" }));
     root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", "font-size": 11, fill: "#4a5360" }, trim(max * frac)));
@@ -135,6 +135,7 @@ async function renderKeys(box: HTMLElement, signal: AbortSignal): Promise<void> 
   const jobs = h("input", { type: "number", name: "key-jobs", min: 0, step: 1, placeholder: "account default" });
   const error = h("div", { role: "alert" });
   const submit = h("button", { type: "submit" }, "Create key");
+  const showRevoked = h("input", { type: "checkbox", name: "show-revoked", checked: true });
   const form = h(
     "form",
     { "aria-label": "Create an API key" },
@@ -144,7 +145,7 @@ async function renderKeys(box: HTMLElement, signal: AbortSignal): Promise<void> 
   );
   const refresh = async () => {
     try {
-      const page = (await client().account.keys.list({ signal })) as unknown as { data: ApiKey[] };
+      const page = (await client().account.keys.list({ include_revoked: showRevoked.checked }, { signal })) as unknown as { data: ApiKey[] };
       clear(list, keysTable(page.data, refresh));
     } catch (e) {
       if (!signal.aborted) clear(list, h("p", { class: "error" }, errorText(e)));
@@ -168,7 +169,8 @@ async function renderKeys(box: HTMLElement, signal: AbortSignal): Promise<void> 
       submit.disabled = false;
     }
   });
-  box.append(form, created, list);
+  showRevoked.addEventListener("change", () => void refresh());
+  box.append(form, created, field("Show revoked keys", showRevoked, undefined, true), list);
   await refresh();
 }
 

@@ -27,7 +27,7 @@ export function signInPage(main: HTMLElement, done: () => void): void {
       signIn(key);
       done();
     } catch (e) {
-      error.append(h("p", { class: "error" }, `That key was not accepted: ${errorText(e)}`));
+      error.append(h("p", { class: "error" }, `That key was not accepted: ${errorText(e, false)}`));
     } finally {
       button.disabled = false;
     }
