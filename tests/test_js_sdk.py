@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 JS = Path(__file__).resolve().parent.parent / "sdk" / "js"
 BUILT = (JS / "dist" / "esm" / "index.js", JS / "dist" / "cjs" / "index.js")
-NODE_TIMEOUT = 900
+NODE_TIMEOUT = 1200
 
 
 def _node() -> str:
@@ -59,6 +59,8 @@ def node() -> str:
     return executable
 
 
+# about 80 tests, several minutes of real synthesis and transcription: more than the suite's default 600 s per test
+@pytest.mark.timeout(NODE_TIMEOUT + 300)
 def test_js_sdk_unit_and_live_tests(node: str, live_api: str, make_key: Callable[[str], str], testdata: Path) -> None:
     env = {
         **os.environ,
