@@ -238,7 +238,8 @@ export class APIClient {
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError("maxRetries must be 0 or more.");
     this.apiKey = apiKey;
     const pageOrigin = (globalThis as { location?: { origin?: string } }).location?.origin;
-    const base = options.baseURL ?? readEnv(BASE_URL_ENV) ?? (pageOrigin && pageOrigin !== "null" ? pageOrigin : DEFAULT_BASE_URL);
+    const base =
+      options.baseURL ?? readEnv(BASE_URL_ENV) ?? (pageOrigin && pageOrigin !== "null" ? pageOrigin : DEFAULT_BASE_URL);
     this.baseURL = normalizeBaseURL(base).href;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxRetries = maxRetries;
@@ -301,7 +302,11 @@ export class APIClient {
   }
 
   /** Milliseconds before retry number `attempt + 1`, or undefined when the call must not be retried. */
-  retryDelay(attempt: number, maxRetries: number, failed?: { status: number; headers: Headers; code?: string }): number | undefined {
+  retryDelay(
+    attempt: number,
+    maxRetries: number,
+    failed?: { status: number; headers: Headers; code?: string },
+  ): number | undefined {
     if (attempt >= maxRetries) return undefined;
     if (failed) {
       if (!shouldRetry(failed.status, failed.headers, failed.code)) return undefined;
@@ -437,9 +442,15 @@ export class APIClient {
           attempt.done();
           if (attempt.userAborted) controller.error(new APIUserAbortError("Request was aborted.", { cause: err }));
           else if (attempt.timedOut) {
-            controller.error(new APITimeoutError(`No data for ${timeout} ms while reading the response.`, { cause: err }));
+            controller.error(
+              new APITimeoutError(`No data for ${timeout} ms while reading the response.`, { cause: err }),
+            );
           } else {
-            controller.error(new APIConnectionError(`The connection broke while reading the response (${String(err)}).`, { cause: err }));
+            controller.error(
+              new APIConnectionError(`The connection broke while reading the response (${String(err)}).`, {
+                cause: err,
+              }),
+            );
           }
         }
       },

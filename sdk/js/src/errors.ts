@@ -233,12 +233,7 @@ export function parseErrorBody(text: string): { body: unknown; envelope: ErrorEn
 }
 
 /** The typed error for a failed response whose body text has been read. */
-export function makeStatusError(
-  status: number,
-  statusText: string,
-  headers: Headers,
-  text: string,
-): APIStatusError {
+export function makeStatusError(status: number, statusText: string, headers: Headers, text: string): APIStatusError {
   const { body, envelope } = parseErrorBody(text);
   let message: string;
   if (envelope) {

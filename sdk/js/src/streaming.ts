@@ -121,7 +121,9 @@ export class EventStream<T extends { type: string }> implements AsyncIterable<T>
       try {
         payload = JSON.parse(sse.data) as T | ErrorEventData;
       } catch (err) {
-        throw new SpeechToSpeechAIError(`An event of the stream is not JSON: ${sse.data.slice(0, 200)}`, { cause: err });
+        throw new SpeechToSpeechAIError(`An event of the stream is not JSON: ${sse.data.slice(0, 200)}`, {
+          cause: err,
+        });
       }
       if (payload.type === "error") {
         const error = (payload as ErrorEventData).error ?? {};

@@ -318,14 +318,7 @@ export interface Usage {
 export type FilePurpose = "batch" | "audio" | "batch_output";
 export type BatchEndpoint = "/v1/audio/speech" | "/v1/audio/transcriptions" | "/v1/voices/clone";
 export type BatchStatus =
-  | "validating"
-  | "in_progress"
-  | "finalizing"
-  | "completed"
-  | "failed"
-  | "expired"
-  | "cancelling"
-  | "cancelled";
+  "validating" | "in_progress" | "finalizing" | "completed" | "failed" | "expired" | "cancelling" | "cancelled";
 export type BatchItemStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
 export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "expired", "cancelled"];
 

@@ -63,7 +63,10 @@ function toBlob(data: BinaryData, type: string | undefined): Blob {
 
 /** Read a file into an upload (Node only): `client.audio.transcriptions.create({ file: await fileFromPath("a.wav") })`.
  * Passing the path string itself does the same. */
-export async function fileFromPath(path: string, options: { name?: string; type?: string } = {}): Promise<PreparedFile> {
+export async function fileFromPath(
+  path: string,
+  options: { name?: string; type?: string } = {},
+): Promise<PreparedFile> {
   if (!isNode()) {
     throw new SpeechToSpeechAIError("A file path can only be read in Node; in a browser pass a File or Blob.");
   }

@@ -13,9 +13,12 @@ import { fileURLToPath } from "node:url";
 import { it } from "node:test";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
-  (path) => path && existsSync(path),
-);
+const CHROMIUM = [
+  process.env.CHROMIUM,
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+].find((path) => path && existsSync(path));
 
 const key = randomBytes(24);
 const secret = `whsec_${key.toString("base64")}`;
@@ -71,7 +74,9 @@ function serve() {
     } else if (url.pathname === "/") {
       res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
     } else if (url.pathname === "/v1/models") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [{ id: "piper" }] }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ object: "list", data: [{ id: "piper" }] }));
     } else if (url.pathname === "/v1/models/nope") {
       res
         .writeHead(404, { "content-type": "application/json", "x-request-id": "req_browser" })
@@ -84,7 +89,9 @@ function serve() {
       const path = normalize(join(ROOT, url.pathname));
       if (!path.startsWith(join(ROOT, "dist"))) return res.writeHead(403).end();
       try {
-        res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(await readFile(path));
+        res
+          .writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" })
+          .end(await readFile(path));
       } catch {
         res.writeHead(404).end();
       }
@@ -95,40 +102,54 @@ function serve() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, seen, result })));
 }
 
-it("works in a real browser", { skip: CHROMIUM ? false : "no Chromium (set CHROMIUM to its path)", timeout: 120_000 }, async () => {
-  const { server, seen, result } = await serve();
-  const profile = await mkdtemp(join(tmpdir(), "s2s-js-chromium-"));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", `--user-data-dir=${profile}`, `${origin}/`];
-  const browser = spawn(CHROMIUM, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  browser.stderr.on("data", (chunk) => (log = (log + chunk).slice(-20_000)));
-  const exited = new Promise((resolve) => browser.on("exit", (code) => resolve(code)));
-  let timer;
-  try {
-    const out = await Promise.race([
-      result,
-      exited.then((code) => assert.fail(`Chromium exited (${code}) before the page reported:\n${log}`)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the page did not report in 90 s:\n${log}`)), 90_000);
-      }),
-    ]);
-    assert.equal(out.failure, undefined, out.failure);
-    assert.equal(out.baseURL, `${origin}/v1/`);
-    assert.deepEqual(out.models, ["piper"]);
-    assert.deepEqual(out.error, [true, "ModelNotFoundError", "model_not_found", "req_browser"]);
-    assert.deepEqual(out.chunks, ["ID3-first", "-second"], "the body is read as it arrives");
-    assert.equal(out.event, "job.succeeded");
-    assert.match(out.save, /needs Node's file system/);
-    const api = seen.filter((r) => r.path.startsWith("/v1/"));
-    assert.ok(api.length >= 3 && api.every((r) => r.auth === "Bearer browser-key"));
-    assert.ok(api.every((r) => !/speechtospeechai-js/.test(r.ua ?? "")), "a browser sends its own User-Agent");
-    assert.ok(!seen.some((r) => r.path.includes("node:")), "no Node built-in is fetched");
-  } finally {
-    clearTimeout(timer);
-    if (browser.exitCode === null) browser.kill();
-    await exited;
-    server.close();
-    await rm(profile, { recursive: true, force: true });
-  }
-});
+it(
+  "works in a real browser",
+  { skip: CHROMIUM ? false : "no Chromium (set CHROMIUM to its path)", timeout: 120_000 },
+  async () => {
+    const { server, seen, result } = await serve();
+    const profile = await mkdtemp(join(tmpdir(), "s2s-js-chromium-"));
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    const args = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      `--user-data-dir=${profile}`,
+      `${origin}/`,
+    ];
+    const browser = spawn(CHROMIUM, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    browser.stderr.on("data", (chunk) => (log = (log + chunk).slice(-20_000)));
+    const exited = new Promise((resolve) => browser.on("exit", (code) => resolve(code)));
+    let timer;
+    try {
+      const out = await Promise.race([
+        result,
+        exited.then((code) => assert.fail(`Chromium exited (${code}) before the page reported:\n${log}`)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the page did not report in 90 s:\n${log}`)), 90_000);
+        }),
+      ]);
+      assert.equal(out.failure, undefined, out.failure);
+      assert.equal(out.baseURL, `${origin}/v1/`);
+      assert.deepEqual(out.models, ["piper"]);
+      assert.deepEqual(out.error, [true, "ModelNotFoundError", "model_not_found", "req_browser"]);
+      assert.deepEqual(out.chunks, ["ID3-first", "-second"], "the body is read as it arrives");
+      assert.equal(out.event, "job.succeeded");
+      assert.match(out.save, /needs Node's file system/);
+      const api = seen.filter((r) => r.path.startsWith("/v1/"));
+      assert.ok(api.length >= 3 && api.every((r) => r.auth === "Bearer browser-key"));
+      assert.ok(
+        api.every((r) => !/speechtospeechai-js/.test(r.ua ?? "")),
+        "a browser sends its own User-Agent",
+      );
+      assert.ok(!seen.some((r) => r.path.includes("node:")), "no Node built-in is fetched");
+    } finally {
+      clearTimeout(timer);
+      if (browser.exitCode === null) browser.kill();
+      await exited;
+      server.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  },
+);

@@ -12,7 +12,12 @@ const require = createRequire(import.meta.url);
 it("require('speechtospeechai') gives the CommonJS build with the same surface", async () => {
   const cjs = require("speechtospeechai");
   assert.match(require.resolve("speechtospeechai"), /dist[\\/]cjs[\\/]index\.js$/);
-  assert.deepEqual(Object.keys(cjs).filter((k) => k !== "__esModule").sort(), Object.keys(esm).sort());
+  assert.deepEqual(
+    Object.keys(cjs)
+      .filter((k) => k !== "__esModule")
+      .sort(),
+    Object.keys(esm).sort(),
+  );
   assert.equal(cjs.default, cjs.Client);
   const fetch = fakeFetch(
     () => json({ object: "list", data: [{ id: "piper", object: "model", kind: "tts" }] }),
@@ -20,5 +25,8 @@ it("require('speechtospeechai') gives the CommonJS build with the same surface",
   );
   const client = new cjs.Client({ apiKey: "k", baseURL: "http://api.test", fetch });
   assert.equal((await client.models.list()).data[0].id, "piper");
-  await assert.rejects(client.models.retrieve("nope"), (err) => err instanceof cjs.ModelNotFoundError && err.requestId === "req_1");
+  await assert.rejects(
+    client.models.retrieve("nope"),
+    (err) => err instanceof cjs.ModelNotFoundError && err.requestId === "req_1",
+  );
 });

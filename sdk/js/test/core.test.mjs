@@ -33,7 +33,10 @@ function client(fetch, options = {}) {
 describe("configuration", () => {
   it("adds /v1 to the server root and keeps a given /v1", () => {
     assert.equal(client(fakeFetch()).baseURL, "http://api.test/v1/");
-    assert.equal(new Client({ apiKey: "k", baseURL: "https://h.example:8443/v1/" }).baseURL, "https://h.example:8443/v1/");
+    assert.equal(
+      new Client({ apiKey: "k", baseURL: "https://h.example:8443/v1/" }).baseURL,
+      "https://h.example:8443/v1/",
+    );
     assert.equal(new Client({ apiKey: "k", baseURL: "http://h/prefix" }).baseURL, "http://h/prefix/v1/");
   });
 
@@ -46,10 +49,16 @@ describe("configuration", () => {
       assert.equal(c.apiKey, "from-env");
       assert.equal(c.baseURL, "http://env-host:9000/v1/");
       delete process.env.S2S_API_KEY;
-      assert.throws(() => new Client(), (err) => err instanceof SpeechToSpeechAIError && /S2S_API_KEY/.test(err.message));
+      assert.throws(
+        () => new Client(),
+        (err) => err instanceof SpeechToSpeechAIError && /S2S_API_KEY/.test(err.message),
+      );
       assert.throws(() => new Client({ apiKey: "k", baseURL: "ftp://x" }), /http\(s\) URL/);
     } finally {
-      for (const [name, value] of [["S2S_API_KEY", saved.key], ["S2S_BASE_URL", saved.url]]) {
+      for (const [name, value] of [
+        ["S2S_API_KEY", saved.key],
+        ["S2S_BASE_URL", saved.url],
+      ]) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -94,7 +103,10 @@ describe("retries", () => {
 
   it("honours Retry-After as an HTTP date", async () => {
     const when = new Date(Date.now() + 5000).toUTCString();
-    const fetch = fakeFetch(() => errorEnvelope(503, "server_error", "busy", { headers: { "retry-after": when } }), () => json(MODELS));
+    const fetch = fakeFetch(
+      () => errorEnvelope(503, "server_error", "busy", { headers: { "retry-after": when } }),
+      () => json(MODELS),
+    );
     const c = client(fetch);
     const delays = recordingSleep(c);
     await c.models.list();
@@ -136,17 +148,29 @@ describe("retries", () => {
 
   it("retries a 409 only while the original request is in progress", async () => {
     const fetch = fakeFetch(
-      () => errorEnvelope(409, "request_in_progress", "still running", { param: "Idempotency-Key", headers: { "retry-after": "1" } }),
+      () =>
+        errorEnvelope(409, "request_in_progress", "still running", {
+          param: "Idempotency-Key",
+          headers: { "retry-after": "1" },
+        }),
       () => json({ id: "job_1", object: "job", kind: "tts", model: "piper", status: "queued", progress: 0 }, 202),
     );
     const c = client(fetch);
     const delays = recordingSleep(c);
-    const job = await c.audio.speech.create({ model: "piper", voice: "joe", input: "Hi", wait: false }, { idempotencyKey: "mine-1" });
+    const job = await c.audio.speech.create(
+      { model: "piper", voice: "joe", input: "Hi", wait: false },
+      { idempotencyKey: "mine-1" },
+    );
     assert.equal(job.id, "job_1");
     assert.deepEqual(delays, [1000]);
-    assert.deepEqual(fetch.calls.map((call) => call.headers.get("idempotency-key")), ["mine-1", "mine-1"]);
+    assert.deepEqual(
+      fetch.calls.map((call) => call.headers.get("idempotency-key")),
+      ["mine-1", "mine-1"],
+    );
 
-    const conflict = fakeFetch(() => errorEnvelope(409, "conflict", "key reused for another body", { param: "Idempotency-Key" }));
+    const conflict = fakeFetch(() =>
+      errorEnvelope(409, "conflict", "key reused for another body", { param: "Idempotency-Key" }),
+    );
     const c2 = client(conflict);
     recordingSleep(c2);
     await assert.rejects(c2.audio.speech.create({ model: "piper", voice: "joe", input: "x" }), ConflictError);
@@ -160,15 +184,18 @@ describe("retries", () => {
     await assert.rejects(c.models.list(), BadRequestError);
     assert.equal(fetch.calls.length, 1);
 
-    const hinted = fakeFetch(
-      () => errorEnvelope(503, "server_error", "no", { headers: { "x-should-retry": "false" } }),
+    const hinted = fakeFetch(() =>
+      errorEnvelope(503, "server_error", "no", { headers: { "x-should-retry": "false" } }),
     );
     const c2 = client(hinted);
     recordingSleep(c2);
     await assert.rejects(c2.models.list(), InternalServerError);
     assert.equal(hinted.calls.length, 1);
 
-    const forced = fakeFetch(() => errorEnvelope(400, "invalid_request", "x", { headers: { "x-should-retry": "true" } }), () => json(MODELS));
+    const forced = fakeFetch(
+      () => errorEnvelope(400, "invalid_request", "x", { headers: { "x-should-retry": "true" } }),
+      () => json(MODELS),
+    );
     const c3 = client(forced);
     recordingSleep(c3);
     await c3.models.list();
@@ -176,7 +203,9 @@ describe("retries", () => {
   });
 
   it("retries connection errors, then throws APIConnectionError with the cause", async () => {
-    const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    });
     const fetch = fakeFetch(() => {
       throw refused;
     });
@@ -260,7 +289,9 @@ describe("error mapping", () => {
   ];
   for (const [status, code, cls] of cases) {
     it(`${status} ${code} -> ${cls.name}`, async () => {
-      const fetch = fakeFetch(() => errorEnvelope(status, code, "what went wrong", { param: "model", requestId: "req_abc" }));
+      const fetch = fakeFetch(() =>
+        errorEnvelope(status, code, "what went wrong", { param: "model", requestId: "req_abc" }),
+      );
       await assert.rejects(client(fetch, { maxRetries: 0 }).models.retrieve("x"), (err) => {
         assert.equal(err.constructor, cls);
         assert.ok(err instanceof APIError);
@@ -277,7 +308,14 @@ describe("error mapping", () => {
   }
 
   it("takes the request id from x-request-id when the body has none, and keeps a non-JSON body", async () => {
-    const fetch = fakeFetch(() => new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway", headers: { "x-request-id": "req_hdr" } }));
+    const fetch = fakeFetch(
+      () =>
+        new Response("<html>bad gateway</html>", {
+          status: 502,
+          statusText: "Bad Gateway",
+          headers: { "x-request-id": "req_hdr" },
+        }),
+    );
     await assert.rejects(client(fetch, { maxRetries: 0 }).models.list(), (err) => {
       assert.ok(err instanceof InternalServerError);
       assert.equal(err.requestId, "req_hdr");
@@ -289,7 +327,9 @@ describe("error mapping", () => {
   });
 
   it("says when a 200 is not the JSON it should be", async () => {
-    const fetch = fakeFetch(() => new Response("<html>not an API</html>", { headers: { "content-type": "text/html", "x-request-id": "r1" } }));
+    const fetch = fakeFetch(
+      () => new Response("<html>not an API</html>", { headers: { "content-type": "text/html", "x-request-id": "r1" } }),
+    );
     await assert.rejects(client(fetch).models.list(), (err) => {
       assert.ok(err instanceof APIError);
       assert.equal(err.requestId, "r1");

@@ -48,7 +48,13 @@ describe("speech", () => {
     assert.equal(call.url.pathname, "/v1/audio/speech");
     assert.equal(call.init.method, "POST");
     assert.equal(call.headers.get("content-type"), "application/json");
-    assert.deepEqual(JSON.parse(call.init.body), { model: "piper", voice: "joe", input: "Hello", speed: 1.25, format: "ogg" });
+    assert.deepEqual(JSON.parse(call.init.body), {
+      model: "piper",
+      voice: "joe",
+      input: "Hello",
+      speed: 1.25,
+      format: "ogg",
+    });
     assert.ok(audio instanceof SpeechResponse);
     assert.equal(audio.contentType, "audio/ogg");
     const chunks = [];
@@ -60,7 +66,12 @@ describe("speech", () => {
     const dir = await mkdtemp(join(tmpdir(), "s2s-js-"));
     try {
       const fetch = fakeFetch(() => chunked(["RIFF", "....WAVE"], { headers: { "content-type": "audio/wav" } }));
-      const audio = await client(fetch).audio.speech.create({ model: "piper", voice: "joe", input: "x", format: "wav" });
+      const audio = await client(fetch).audio.speech.create({
+        model: "piper",
+        voice: "joe",
+        input: "x",
+        format: "wav",
+      });
       const path = await audio.save(join(dir, "out.wav"));
       assert.equal(await readFile(path, "utf8"), "RIFF....WAVE");
     } finally {
@@ -70,7 +81,13 @@ describe("speech", () => {
 
   it("refuses disagreeing format and response_format", async () => {
     await assert.rejects(
-      client(fakeFetch()).audio.speech.create({ model: "p", voice: "v", input: "x", format: "wav", response_format: "mp3" }),
+      client(fakeFetch()).audio.speech.create({
+        model: "p",
+        voice: "v",
+        input: "x",
+        format: "wav",
+        response_format: "mp3",
+      }),
       /disagree/,
     );
   });
@@ -86,12 +103,10 @@ describe("speech", () => {
     const delays = recordingSleep(c);
     const audio = await c.audio.speech.create({ model: "piper", voice: "joe", input: "long text" });
     assert.equal(await audio.text(), "ID3audio");
-    assert.deepEqual(fetch.calls.map((call) => `${call.init.method} ${call.url.pathname}`), [
-      "POST /v1/audio/speech",
-      "GET /v1/jobs/job_9",
-      "GET /v1/jobs/job_9",
-      "GET /v1/jobs/job_9/result",
-    ]);
+    assert.deepEqual(
+      fetch.calls.map((call) => `${call.init.method} ${call.url.pathname}`),
+      ["POST /v1/audio/speech", "GET /v1/jobs/job_9", "GET /v1/jobs/job_9", "GET /v1/jobs/job_9/result"],
+    );
     assert.deepEqual(delays, [1000]);
 
     const queued = fakeFetch(() => json(job("queued", { kind: "tts" }), 202));
@@ -172,7 +187,10 @@ describe("transcriptions", () => {
       assert.equal(file.name, "clip.wav");
       assert.equal(file.type, "audio/wav");
       assert.equal(await file.text(), "RIFFdata");
-      await assert.rejects(client(fetch).audio.transcriptions.create({ file: join(dir, "missing.wav") }), /No such file/);
+      await assert.rejects(
+        client(fetch).audio.transcriptions.create({ file: join(dir, "missing.wav") }),
+        /No such file/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -187,19 +205,37 @@ describe("transcriptions", () => {
     };
     for (const [format, body] of Object.entries(bodies)) {
       const fetch = fakeFetch(() => new Response(body, { headers: { "content-type": "text/plain" } }));
-      const result = await client(fetch).audio.transcriptions.create({ file: new Uint8Array([1]), response_format: format });
+      const result = await client(fetch).audio.transcriptions.create({
+        file: new Uint8Array([1]),
+        response_format: format,
+      });
       assert.equal(result, body, format);
       assert.equal((await sentForm(fetch.calls[0])).get("response_format"), format);
     }
     const segments = [
-      { id: 0, start: 0, end: 1, text: "And so", words: [{ start: 0, end: 0.5, word: "And" }, { start: 0.5, end: 1, word: "so" }] },
+      {
+        id: 0,
+        start: 0,
+        end: 1,
+        text: "And so",
+        words: [
+          { start: 0, end: 0.5, word: "And" },
+          { start: 0.5, end: 1, word: "so" },
+        ],
+      },
     ];
     for (const format of ["json", "verbose_json", "diarized_json"]) {
       const fetch = fakeFetch(() => json({ text: "And so", language: "en", segments }));
-      const result = await client(fetch).audio.transcriptions.create({ file: new Uint8Array([1]), response_format: format });
+      const result = await client(fetch).audio.transcriptions.create({
+        file: new Uint8Array([1]),
+        response_format: format,
+      });
       assert.equal(result.text, "And so");
       // words kept only inside segments are gathered at the top, as the Python SDK does
-      assert.deepEqual(result.words.map((w) => w.word), ["And", "so"]);
+      assert.deepEqual(
+        result.words.map((w) => w.word),
+        ["And", "so"],
+      );
     }
   });
 
@@ -238,7 +274,11 @@ describe("other resources", () => {
     assert.equal(form.get("consent"), "true");
     assert.equal(form.get("labels"), '{"accent":"Irish"}');
     assert.equal(form.get("async"), null);
-    await c.voices.clone({ name: "Me", files: [new Uint8Array([1]), new Uint8Array([2])], consent_statement: "signed" });
+    await c.voices.clone({
+      name: "Me",
+      files: [new Uint8Array([1]), new Uint8Array([2])],
+      consent_statement: "signed",
+    });
     form = await sentForm(fetch.calls[1]);
     assert.equal(form.getAll("files").length, 2);
     assert.equal(form.get("consent"), null);
@@ -255,7 +295,10 @@ describe("other resources", () => {
     recordingSleep(c);
     const voice = await c.voices.clone({ name: "Me", file: new Uint8Array([1]), consent: true });
     assert.equal(voice.status, "ready");
-    assert.deepEqual(fetch.calls.map((call) => call.url.pathname), ["/v1/voices/clone", "/v1/jobs/job_9", "/v1/voices/voice_1"]);
+    assert.deepEqual(
+      fetch.calls.map((call) => call.url.pathname),
+      ["/v1/voices/clone", "/v1/jobs/job_9", "/v1/voices/voice_1"],
+    );
   });
 
   it("builds query strings and path segments safely", async () => {

@@ -21,7 +21,8 @@ const SSE = { "content-type": "text/event-stream", "x-job-id": "job_7" };
 
 describe("parseSSE", () => {
   it("splits events on blank lines whatever the chunking, joins data lines, skips comments", async () => {
-    const text = ': keep-alive\r\n\r\ndata: {"a":1}\r\n\r\nevent: custom\nid: 7\ndata: line one\ndata: line two\n\ndata:no-space\r\rdata: tail';
+    const text =
+      ': keep-alive\r\n\r\ndata: {"a":1}\r\n\r\nevent: custom\nid: 7\ndata: line one\ndata: line two\n\ndata:no-space\r\rdata: tail';
     const expected = [
       { event: "message", data: '{"a":1}' },
       { event: "custom", data: "line one\nline two", id: "7" },
@@ -59,8 +60,17 @@ describe("transcriptions.stream", () => {
     const stream = c.audio.transcriptions.stream({ file: new Uint8Array([1]), model: "whisper-base" });
     assert.equal(fetch.calls.length, 0, "nothing is sent before the iteration starts");
     const events = await collect(stream);
-    assert.deepEqual(events.map((e) => e.type), ["transcript.text.delta", "transcript.text.delta", "transcript.text.done"]);
-    assert.equal(events.slice(0, 2).map((e) => e.delta).join(""), "And so, my fellow");
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["transcript.text.delta", "transcript.text.delta", "transcript.text.done"],
+    );
+    assert.equal(
+      events
+        .slice(0, 2)
+        .map((e) => e.delta)
+        .join(""),
+      "And so, my fellow",
+    );
     assert.equal(events[2].text, "And so, my fellow");
     assert.equal(stream.jobId, "job_7");
     const call = fetch.calls[0];

@@ -7,7 +7,12 @@ import { Client, WebhookVerificationError, unwrap, verify } from "speechtospeech
 
 const key = randomBytes(24);
 const secret = `whsec_${key.toString("base64")}`;
-const body = JSON.stringify({ id: "msg_1", type: "batch.completed", timestamp: "2026-12-02T01:00:00Z", data: { id: "batch_1" } });
+const body = JSON.stringify({
+  id: "msg_1",
+  type: "batch.completed",
+  timestamp: "2026-12-02T01:00:00Z",
+  data: { id: "batch_1" },
+});
 
 function sign(id, timestamp, payload, withKey = key) {
   return `v1,${createHmac("sha256", withKey).update(`${id}.${timestamp}.${payload}`).digest("base64")}`;

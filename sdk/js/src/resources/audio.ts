@@ -229,7 +229,10 @@ export class Speech extends APIResource<Client> {
 
   /** The audio as Server-Sent Events (`stream_format=sse`): `speech.audio.delta` events with base64 audio, then
    * `speech.audio.done` with the job id and usage. */
-  stream(params: Omit<SpeechCreateParams, "wait" | "stream">, options?: RequestOptions): EventStream<SpeechStreamEvent> {
+  stream(
+    params: Omit<SpeechCreateParams, "wait" | "stream">,
+    options?: RequestOptions,
+  ): EventStream<SpeechStreamEvent> {
     return new EventStream<SpeechStreamEvent>(() =>
       this._client.request({
         method: "POST",
@@ -294,8 +297,14 @@ export class Transcriptions extends APIResource<Client> {
 export class Translations extends APIResource<Client> {
   /** json and verbose_json resolve with a Transcription (its `language` is the source language); text, srt and
    * vtt with a string. A long file answered 202 is waited for. */
-  create(params: TranslationCreateParams & { response_format: "text" | "srt" | "vtt" }, options?: RequestOptions): Promise<string>;
-  create(params: TranslationCreateParams & { response_format?: "json" | "verbose_json" }, options?: RequestOptions): Promise<Transcription>;
+  create(
+    params: TranslationCreateParams & { response_format: "text" | "srt" | "vtt" },
+    options?: RequestOptions,
+  ): Promise<string>;
+  create(
+    params: TranslationCreateParams & { response_format?: "json" | "verbose_json" },
+    options?: RequestOptions,
+  ): Promise<Transcription>;
   create(params: TranslationCreateParams, options?: RequestOptions): Promise<Transcription | string>;
   async create(params: TranslationCreateParams, options?: RequestOptions): Promise<Transcription | string> {
     const response = await this._client.request({
@@ -326,7 +335,10 @@ export class Translations extends APIResource<Client> {
 export class DiarizationResource extends APIResource<Client> {
   /** Speaker turns of `file`: a Diarization (json), or the RTTM text (`response_format: "rttm"`). */
   create(params: DiarizationCreateParams & { response_format: "rttm" }, options?: RequestOptions): Promise<string>;
-  create(params: DiarizationCreateParams & { response_format?: "json" }, options?: RequestOptions): Promise<Diarization>;
+  create(
+    params: DiarizationCreateParams & { response_format?: "json" },
+    options?: RequestOptions,
+  ): Promise<Diarization>;
   create(params: DiarizationCreateParams, options?: RequestOptions): Promise<Diarization | string>;
   async create(params: DiarizationCreateParams, options?: RequestOptions): Promise<Diarization | string> {
     let response = await this._client.request({

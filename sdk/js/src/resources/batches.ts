@@ -96,13 +96,21 @@ export class Batches extends APIResource<Client> {
 
   /** Queued items are canceled and refunded, running ones stopped. */
   async cancel(batchId: string, options?: RequestOptions): Promise<Batch> {
-    const response = await this._client.request({ method: "POST", path: `batches/${pathParam(batchId)}/cancel`, options });
+    const response = await this._client.request({
+      method: "POST",
+      path: `batches/${pathParam(batchId)}/cancel`,
+      options,
+    });
     return parseJSON<Batch>(response, "batch");
   }
 
   /** Run the batch's failed items again. */
   async retry(batchId: string, options?: RequestOptions): Promise<Batch> {
-    const response = await this._client.request({ method: "POST", path: `batches/${pathParam(batchId)}/retry`, options });
+    const response = await this._client.request({
+      method: "POST",
+      path: `batches/${pathParam(batchId)}/retry`,
+      options,
+    });
     return parseJSON<Batch>(response, "batch");
   }
 
@@ -122,7 +130,11 @@ export class Batches extends APIResource<Client> {
   }
 
   /** Every item of the batch, page after page. */
-  async *iterItems(batchId: string, params: { status?: BatchItemStatus } = {}, options?: RequestOptions): AsyncGenerator<BatchItem> {
+  async *iterItems(
+    batchId: string,
+    params: { status?: BatchItemStatus } = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<BatchItem> {
     let after: string | undefined;
     while (true) {
       const page = await this.items(batchId, { status: params.status, after, limit: 1000 }, options);
@@ -151,7 +163,12 @@ export class Batches extends APIResource<Client> {
 
   /** Node only: write the batch's `output.jsonl` and `errors.jsonl` into `directory` and (speech batches) each
    * item's audio as `<custom_id>.<format>`. */
-  async download(batchId: string, directory: string, params: { audio?: boolean } = {}, options?: RequestOptions): Promise<DownloadedBatch> {
+  async download(
+    batchId: string,
+    directory: string,
+    params: { audio?: boolean } = {},
+    options?: RequestOptions,
+  ): Promise<DownloadedBatch> {
     if (!isNode()) throw new SpeechToSpeechAIError("batches.download writes files: it needs Node.");
     const fs = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
     const path = await nodeImport<typeof import("node:path")>("node:path");

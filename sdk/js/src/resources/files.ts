@@ -21,7 +21,10 @@ export class Files extends APIResource {
   }
 
   /** A page of the account's files, newest first (`after: page.last_id` for the next). */
-  async list(params: { limit?: number; after?: string; purpose?: FilePurpose } = {}, options?: RequestOptions): Promise<FileList> {
+  async list(
+    params: { limit?: number; after?: string; purpose?: FilePurpose } = {},
+    options?: RequestOptions,
+  ): Promise<FileList> {
     const response = await this._client.request({ method: "GET", path: "files", query: { ...params }, options });
     return parseJSON<FileList>(response, "file list");
   }

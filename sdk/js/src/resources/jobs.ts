@@ -98,7 +98,11 @@ export class Jobs extends APIResource {
   /** `GET /v1/jobs/{id}/result` of a succeeded speech-to-text job, rendered by the server in `response_format`
    * (default json): a string for text, srt, vtt and rttm. */
   transcription(jobId: string, params: { response_format: TextFormat }, options?: RequestOptions): Promise<string>;
-  transcription(jobId: string, params?: { response_format?: JsonFormat }, options?: RequestOptions): Promise<Transcription>;
+  transcription(
+    jobId: string,
+    params?: { response_format?: JsonFormat },
+    options?: RequestOptions,
+  ): Promise<Transcription>;
   transcription(
     jobId: string,
     params?: { response_format?: TranscriptionFormat },

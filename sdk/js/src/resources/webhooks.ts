@@ -27,9 +27,7 @@ export const TIMESTAMP_TOLERANCE = 5 * 60;
 /** Request headers as a Headers object, a plain object (Node's `req.headers`: any case, values or arrays), or
  * [name, value] pairs. */
 export type WebhookHeaders =
-  | Headers
-  | Record<string, string | readonly string[] | undefined>
-  | Iterable<readonly [string, string]>;
+  Headers | Record<string, string | readonly string[] | undefined> | Iterable<readonly [string, string]>;
 
 export interface VerifyOptions {
   /** Unix seconds to check the timestamp against (default: now). */
@@ -113,7 +111,8 @@ export async function verify(
       continue;
     }
     // HMAC verification by WebCrypto compares in constant time
-    if (await subtle.verify("HMAC", hmac, signature as unknown as BufferSource, signed as unknown as BufferSource)) return;
+    if (await subtle.verify("HMAC", hmac, signature as unknown as BufferSource, signed as unknown as BufferSource))
+      return;
   }
   fail("No matching signature found");
 }
@@ -148,7 +147,12 @@ export interface WebhookEndpointCreateParams {
 /** `/v1/webhook_endpoints`: where events go. The secret is in the create and rotateSecret answers only. */
 export class WebhookEndpoints extends APIResource {
   async create(params: WebhookEndpointCreateParams, options?: RequestOptions): Promise<WebhookEndpoint> {
-    const response = await this._client.request({ method: "POST", path: "webhook_endpoints", json: { ...params }, options });
+    const response = await this._client.request({
+      method: "POST",
+      path: "webhook_endpoints",
+      json: { ...params },
+      options,
+    });
     return parseJSON<WebhookEndpoint>(response, "webhook endpoint");
   }
 
@@ -158,12 +162,20 @@ export class WebhookEndpoints extends APIResource {
   }
 
   async retrieve(endpointId: string, options?: RequestOptions): Promise<WebhookEndpoint> {
-    const response = await this._client.request({ method: "GET", path: `webhook_endpoints/${pathParam(endpointId)}`, options });
+    const response = await this._client.request({
+      method: "GET",
+      path: `webhook_endpoints/${pathParam(endpointId)}`,
+      options,
+    });
     return parseJSON<WebhookEndpoint>(response, "webhook endpoint");
   }
 
   /** Change url, events, description, enabled or default_for_requests. */
-  async update(endpointId: string, params: Partial<WebhookEndpointCreateParams>, options?: RequestOptions): Promise<WebhookEndpoint> {
+  async update(
+    endpointId: string,
+    params: Partial<WebhookEndpointCreateParams>,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpoint> {
     const response = await this._client.request({
       method: "PATCH",
       path: `webhook_endpoints/${pathParam(endpointId)}`,
@@ -217,12 +229,22 @@ export class Webhooks extends APIResource {
   readonly endpoints: WebhookEndpoints = new WebhookEndpoints(this._client);
 
   /** See the module function `unwrap`. */
-  unwrap(payload: string | Uint8Array | ArrayBuffer, headers: WebhookHeaders, secret?: string, options?: VerifyOptions): Promise<WebhookEvent> {
+  unwrap(
+    payload: string | Uint8Array | ArrayBuffer,
+    headers: WebhookHeaders,
+    secret?: string,
+    options?: VerifyOptions,
+  ): Promise<WebhookEvent> {
     return unwrap(payload, headers, secret, options);
   }
 
   /** See the module function `verify`. */
-  verify(payload: string | Uint8Array | ArrayBuffer, headers: WebhookHeaders, secret?: string, options?: VerifyOptions): Promise<void> {
+  verify(
+    payload: string | Uint8Array | ArrayBuffer,
+    headers: WebhookHeaders,
+    secret?: string,
+    options?: VerifyOptions,
+  ): Promise<void> {
     return verify(payload, headers, secret, options);
   }
 
@@ -237,8 +259,16 @@ export class Webhooks extends APIResource {
   }
 
   /** Every delivery of the account, per-request URLs included, newest first. */
-  async deliveries(params: { limit?: number; after?: string } = {}, options?: RequestOptions): Promise<WebhookDeliveryList> {
-    const response = await this._client.request({ method: "GET", path: "webhook_deliveries", query: { ...params }, options });
+  async deliveries(
+    params: { limit?: number; after?: string } = {},
+    options?: RequestOptions,
+  ): Promise<WebhookDeliveryList> {
+    const response = await this._client.request({
+      method: "GET",
+      path: "webhook_deliveries",
+      query: { ...params },
+      options,
+    });
     return parseJSON<WebhookDeliveryList>(response, "webhook delivery list");
   }
 }

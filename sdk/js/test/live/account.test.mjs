@@ -35,10 +35,16 @@ describe("live: models, account, usage, keys", { skip: skipUnlessLive }, () => {
     assert.equal(typeof account.balance, "number");
     assert.ok(API_KEY.includes(account.key.prefix), "the key in use, by its visible prefix");
     assert.equal(typeof account.limits.requests_per_minute, "number");
-    const usage = await client.usage.list({ from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000) });
+    const usage = await client.usage.list({
+      from: new Date(Date.now() - 86_400_000),
+      to: new Date(Date.now() + 86_400_000),
+    });
     assert.equal(usage.object, "usage");
     assert.ok(Array.isArray(usage.data));
-    assert.equal(usage.totals.requests, usage.data.reduce((n, row) => n + row.requests, 0));
+    assert.equal(
+      usage.totals.requests,
+      usage.data.reduce((n, row) => n + row.requests, 0),
+    );
   });
 
   it("creates, lists and revokes an API key; the revoked key is refused at once", async () => {

@@ -63,7 +63,10 @@ describe("live: batches, files and webhooks", { skip: skipUnlessLive }, () => {
   it("verifies the server's signed test delivery, and refuses it with another secret", async () => {
     assert.match(endpoint.secret, /^whsec_/);
     const listed = await client.webhooks.endpoints.list();
-    assert.ok(listed.data.some((e) => e.id === endpoint.id && !e.secret), "the secret is shown only at creation");
+    assert.ok(
+      listed.data.some((e) => e.id === endpoint.id && !e.secret),
+      "the secret is shown only at creation",
+    );
     const delivery = await client.webhooks.endpoints.test(endpoint.id);
     const received = await hooks.next((event) => event.type === "webhook.test");
     const event = await client.webhooks.unwrap(received.body, received.headers, endpoint.secret);
@@ -72,7 +75,11 @@ describe("live: batches, files and webhooks", { skip: skipUnlessLive }, () => {
     const rotated = await client.webhooks.endpoints.rotateSecret(endpoint.id);
     assert.notEqual(rotated.secret, endpoint.secret);
     await assert.rejects(
-      client.webhooks.unwrap(received.body, received.headers, `whsec_${Buffer.from("another secret, 24 bytes").toString("base64")}`),
+      client.webhooks.unwrap(
+        received.body,
+        received.headers,
+        `whsec_${Buffer.from("another secret, 24 bytes").toString("base64")}`,
+      ),
       WebhookVerificationError,
     );
     endpoint = { ...endpoint, secret: rotated.secret };
@@ -80,15 +87,31 @@ describe("live: batches, files and webhooks", { skip: skipUnlessLive }, () => {
 
   it("runs a speech batch from an uploaded JSONL file, downloads its audio, and says so by webhook", async () => {
     const lines = ["first", "second"].map((id) =>
-      JSON.stringify({ custom_id: id, method: "POST", url: "/v1/audio/speech", body: { model: "piper", voice: "joe", input: `The ${id} line.` } }),
+      JSON.stringify({
+        custom_id: id,
+        method: "POST",
+        url: "/v1/audio/speech",
+        body: { model: "piper", voice: "joe", input: `The ${id} line.` },
+      }),
     );
-    const input = await client.files.create({ file: { data: new TextEncoder().encode(lines.join("\n") + "\n"), name: "lines.jsonl" }, purpose: "batch" });
+    const input = await client.files.create({
+      file: { data: new TextEncoder().encode(lines.join("\n") + "\n"), name: "lines.jsonl" },
+      purpose: "batch",
+    });
     assert.equal(input.purpose, "batch");
     assert.equal((await client.files.retrieve(input.id)).filename, "lines.jsonl");
-    const batch = await client.batches.create({ endpoint: "/v1/audio/speech", input_file_id: input.id, metadata: { from: "js-sdk" } });
+    const batch = await client.batches.create({
+      endpoint: "/v1/audio/speech",
+      input_file_id: input.id,
+      metadata: { from: "js-sdk" },
+    });
     assert.equal(batch.request_counts.total, 2);
     const counts = [];
-    const done = await client.batches.wait(batch.id, { timeout: 180_000, pollInterval: 300, onProgress: (b) => counts.push(b.request_counts.completed) });
+    const done = await client.batches.wait(batch.id, {
+      timeout: 180_000,
+      pollInterval: 300,
+      onProgress: (b) => counts.push(b.request_counts.completed),
+    });
     assert.equal(done.status, "completed");
     assert.deepEqual([done.request_counts.completed, done.request_counts.failed], [2, 0]);
     assert.ok(counts.at(-1) === 2);
@@ -100,7 +123,10 @@ describe("live: batches, files and webhooks", { skip: skipUnlessLive }, () => {
     const downloaded = await client.batches.download(batch.id, dir);
     assert.equal(downloaded.audio.length, 2);
     for (const path of downloaded.audio) assert.equal(container(new Uint8Array(await readFile(path))), "mp3", path);
-    const output = (await readFile(downloaded.output, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const output = (await readFile(downloaded.output, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.deepEqual(output.map((l) => l.custom_id).sort(), ["first", "second"]);
 
     const received = await hooks.next((event) => event.type === "batch.completed" && event.data.id === batch.id);

@@ -8,7 +8,9 @@ export const TESTDATA = process.env.S2S_TESTDATA;
 
 /** `skip` option of the live suites: a reason when no server is configured (unit runs), else false. */
 export const skipUnlessLive =
-  BASE_URL && API_KEY ? false : "live tests need S2S_BASE_URL and S2S_API_KEY (the pytest wrapper tests/test_js_sdk.py sets them)";
+  BASE_URL && API_KEY
+    ? false
+    : "live tests need S2S_BASE_URL and S2S_API_KEY (the pytest wrapper tests/test_js_sdk.py sets them)";
 
 export async function testdata(name) {
   if (!TESTDATA) throw new Error("set S2S_TESTDATA to the folder with jfk.flac and jfk.txt");
@@ -38,7 +40,11 @@ export function wavSeconds(bytes) {
     const id = String.fromCharCode(...bytes.subarray(offset, offset + 4));
     const size = view.getUint32(offset + 4, true);
     // a streamed WAV cannot know its length: its data size is a placeholder, the bytes that follow are the audio
-    if (id === "data") return (size === 0 || size === 0xffffffff || offset + 8 + size > bytes.length ? bytes.length - offset - 8 : size) / byteRate;
+    if (id === "data")
+      return (
+        (size === 0 || size === 0xffffffff || offset + 8 + size > bytes.length ? bytes.length - offset - 8 : size) /
+        byteRate
+      );
     offset += 8 + size;
   }
   return 0;

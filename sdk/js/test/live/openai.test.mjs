@@ -13,7 +13,12 @@ describe("live: the openai package", { skip: skipUnlessLive }, () => {
   });
 
   it("creates speech", async () => {
-    const response = await oa.audio.speech.create({ model: "piper", voice: "joe", input: "Hello from the OpenAI client.", response_format: "wav" });
+    const response = await oa.audio.speech.create({
+      model: "piper",
+      voice: "joe",
+      input: "Hello from the OpenAI client.",
+      response_format: "wav",
+    });
     const bytes = new Uint8Array(await response.arrayBuffer());
     assert.equal(container(bytes), "wav");
     assert.ok(bytes.length > 20_000, `${bytes.length} bytes`);

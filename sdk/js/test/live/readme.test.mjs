@@ -29,7 +29,11 @@ it("runs the README's JavaScript quickstart as written", { skip: skipUnlessLive,
   try {
     const script = join(dir, "quickstart.mjs");
     await writeFile(script, quickstart.replace(/from "speechtospeechai"/g, `from ${JSON.stringify(BUILD)}`));
-    const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: dir, env: process.env, timeout: 170_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [script], {
+      cwd: dir,
+      env: process.env,
+      timeout: 170_000,
+    });
     const bytes = new Uint8Array(await readFile(join(dir, "output.mp3")));
     assert.equal(container(bytes), "mp3");
     assert.ok(bytes.length > 8_000, `${bytes.length} bytes`);

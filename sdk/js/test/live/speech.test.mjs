@@ -6,13 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import {
-  AuthenticationError,
-  BadRequestError,
-  Client,
-  ModelNotFoundError,
-  VoiceNotFoundError,
-} from "speechtospeechai";
+import { AuthenticationError, BadRequestError, Client, ModelNotFoundError, VoiceNotFoundError } from "speechtospeechai";
 
 import { API_KEY, BASE_URL, container, skipUnlessLive, wavSeconds } from "./env.mjs";
 
@@ -51,14 +45,37 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
 
   it("answers every container it is asked for", async () => {
     for (const format of ["wav", "flac", "ogg", "mp3"]) {
-      const audio = await client.audio.speech.create({ model: "piper", voice: "joe", input: "One two three.", response_format: format });
+      const audio = await client.audio.speech.create({
+        model: "piper",
+        voice: "joe",
+        input: "One two three.",
+        response_format: format,
+      });
       const bytes = await audio.bytes();
       assert.equal(container(bytes), format, `${format}: ${audio.contentType}`);
       assert.ok(bytes.length > 2_000, `${format}: ${bytes.length} bytes`);
     }
-    const normal = await (await client.audio.speech.create({ model: "piper", voice: "joe", input: "The quick brown fox jumps over the lazy dog.", format: "wav" })).bytes();
-    const fast = await (await client.audio.speech.create({ model: "piper", voice: "joe", input: "The quick brown fox jumps over the lazy dog.", format: "wav", speed: 1.8 })).bytes();
-    assert.ok(wavSeconds(fast) < 0.75 * wavSeconds(normal), `speed 1.8: ${wavSeconds(fast)} s vs ${wavSeconds(normal)} s`);
+    const normal = await (
+      await client.audio.speech.create({
+        model: "piper",
+        voice: "joe",
+        input: "The quick brown fox jumps over the lazy dog.",
+        format: "wav",
+      })
+    ).bytes();
+    const fast = await (
+      await client.audio.speech.create({
+        model: "piper",
+        voice: "joe",
+        input: "The quick brown fox jumps over the lazy dog.",
+        format: "wav",
+        speed: 1.8,
+      })
+    ).bytes();
+    assert.ok(
+      wavSeconds(fast) < 0.75 * wavSeconds(normal),
+      `speed 1.8: ${wavSeconds(fast)} s vs ${wavSeconds(normal)} s`,
+    );
   });
 
   it("streams: the first audio arrives while later sentences are still being synthesised", async () => {
@@ -66,7 +83,13 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
       "The first sentence comes out at once. The second one follows a moment later. " +
       "Then a third, longer one, about streaming audio over plain HTTP. And a fourth to finish the paragraph.";
     const started = performance.now();
-    const audio = await client.audio.speech.create({ model: "piper", voice: "joe", input: text, format: "wav", stream: true });
+    const audio = await client.audio.speech.create({
+      model: "piper",
+      voice: "joe",
+      input: text,
+      format: "wav",
+      stream: true,
+    });
     const arrivals = [];
     const chunks = [];
     for await (const chunk of audio.stream()) {
@@ -79,7 +102,10 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
     chunks.reduce((offset, c) => (bytes.set(c, offset), offset + c.length), 0);
     assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);
     // a whole file arrives within milliseconds; streamed audio arrives clause by clause
-    assert.ok(total - firstChunk > 200, `first chunk after ${firstChunk.toFixed(0)} ms, last after ${total.toFixed(0)} ms`);
+    assert.ok(
+      total - firstChunk > 200,
+      `first chunk after ${firstChunk.toFixed(0)} ms, last after ${total.toFixed(0)} ms`,
+    );
     assert.equal(container(bytes), "wav");
     assert.ok(wavSeconds(bytes) > 6, `${wavSeconds(bytes)} s of audio`);
   });
@@ -107,14 +133,20 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
       assert.match(err.requestId, /\S/);
       return true;
     });
-    await assert.rejects(client.audio.speech.create({ model: "piper", voice: "nobody", input: "hi" }), VoiceNotFoundError);
+    await assert.rejects(
+      client.audio.speech.create({ model: "piper", voice: "nobody", input: "hi" }),
+      VoiceNotFoundError,
+    );
     await assert.rejects(client.audio.speech.create({ model: "piper", voice: "joe", input: "hi", speed: 3 }), (err) => {
       assert.ok(err instanceof BadRequestError);
       assert.equal(err.param, "speed");
       return true;
     });
     const wrong = new Client({ apiKey: "s2s-wrong", baseURL: BASE_URL });
-    await assert.rejects(wrong.models.list(), (err) => err instanceof AuthenticationError && err.status === 401 && !!err.requestId);
+    await assert.rejects(
+      wrong.models.list(),
+      (err) => err instanceof AuthenticationError && err.status === 401 && !!err.requestId,
+    );
   });
 
   it("a POST whose answer is lost is retried with the same Idempotency-Key and replayed, not run twice", async () => {
@@ -131,7 +163,11 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
       return response;
     };
     const flaky = new Client({ apiKey: API_KEY, baseURL: BASE_URL, fetch: losing });
-    const audio = await flaky.audio.speech.create({ model: "piper", voice: "joe", input: "Said once, delivered twice." });
+    const audio = await flaky.audio.speech.create({
+      model: "piper",
+      voice: "joe",
+      input: "Said once, delivered twice.",
+    });
     const bytes = await audio.bytes();
     assert.equal(keys.length, 2);
     assert.ok(keys[0] && keys[0] === keys[1]);
@@ -142,7 +178,13 @@ describe("live: speech", { skip: skipUnlessLive }, () => {
 
   it("saves a file that grows as the audio arrives", async () => {
     const path = join(dir, "streamed.flac");
-    const audio = await client.audio.speech.create({ model: "piper", voice: "joe", input: "Streaming straight to disk.", format: "flac", stream: true });
+    const audio = await client.audio.speech.create({
+      model: "piper",
+      voice: "joe",
+      input: "Streaming straight to disk.",
+      format: "flac",
+      stream: true,
+    });
     assert.equal(await audio.save(path), path);
     const bytes = new Uint8Array(await readFile(path));
     assert.equal(container(bytes), "flac");

@@ -18,7 +18,11 @@ describe("live: transcriptions", { skip: skipUnlessLive }, () => {
   });
 
   it("transcribes jfk.flac with word timestamps", async () => {
-    const result = await client.audio.transcriptions.create({ file: jfk, model: "whisper-base", timestamp_granularities: ["word"] });
+    const result = await client.audio.transcriptions.create({
+      file: jfk,
+      model: "whisper-base",
+      timestamp_granularities: ["word"],
+    });
     assert.ok(wer(reference, result.text) <= 0.1, `WER ${wer(reference, result.text)}: ${result.text}`);
     assert.equal(result.language, "en");
     assert.ok(Math.abs(result.duration - 11) < 0.2, `duration ${result.duration}`);
@@ -76,7 +80,11 @@ describe("live: transcriptions", { skip: skipUnlessLive }, () => {
     assert.match(job.id, /^job_/);
     assert.ok(["queued", "running", "succeeded"].includes(job.status), job.status);
     const progress = [];
-    const finished = await client.jobs.wait(job.id, { timeout: 120_000, pollInterval: 250, onProgress: (j) => progress.push(j.status) });
+    const finished = await client.jobs.wait(job.id, {
+      timeout: 120_000,
+      pollInterval: 250,
+      onProgress: (j) => progress.push(j.status),
+    });
     assert.equal(finished.status, "succeeded");
     assert.ok(progress.length >= 1);
     const srt = await client.jobs.transcription(job.id, { response_format: "srt" });
@@ -92,7 +100,10 @@ describe("live: transcriptions", { skip: skipUnlessLive }, () => {
     const german = { data: await testdata("leopard_test_de.wav"), name: "leopard_test_de.wav" };
     const english = await client.audio.translations.create({ file: german, model: "whisper-base" });
     const found = new Set(words(english.text));
-    assert.ok(["the", "room"].some((w) => found.has(w)) && !["der", "raum", "wurde"].some((w) => found.has(w)), english.text);
+    assert.ok(
+      ["the", "room"].some((w) => found.has(w)) && !["der", "raum", "wurde"].some((w) => found.has(w)),
+      english.text,
+    );
     const turns = await client.audio.diarization.create({ file: jfk, model: "whisper-tiny.en" });
     assert.ok(turns.turns.length >= 1 && turns.speakers.length >= 1);
     assert.ok(turns.turns.every((t) => t.end > t.start && typeof t.speaker === "string"));

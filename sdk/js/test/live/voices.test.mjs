@@ -43,7 +43,11 @@ describe("live: voices", { skip: skipUnlessLive }, () => {
       assert.ok(Math.abs(voice.samples[0].seconds - 11) < 0.2, JSON.stringify(voice.samples));
       assert.ok(voice.models.includes("piper"));
 
-      const audio = await client.audio.speech.create({ model: "piper", voice: voice.id, input: "This is my cloned voice speaking!" });
+      const audio = await client.audio.speech.create({
+        model: "piper",
+        voice: voice.id,
+        input: "This is my cloned voice speaking!",
+      });
       const bytes = await audio.bytes();
       assert.equal(container(bytes), "mp3");
       assert.ok(bytes.length > 8_000, `${bytes.length} bytes`);
@@ -68,7 +72,13 @@ describe("live: voices", { skip: skipUnlessLive }, () => {
   });
 
   it("wait: false answers at once with the voice processing, and its job can be waited for", async () => {
-    const voice = await client.voices.clone({ name: "Async voice", file: sample, model: "piper", consent_statement: "Signed release, 2026-12-02", wait: false });
+    const voice = await client.voices.clone({
+      name: "Async voice",
+      file: sample,
+      model: "piper",
+      consent_statement: "Signed release, 2026-12-02",
+      wait: false,
+    });
     try {
       assert.ok(["processing", "ready"].includes(voice.status), voice.status);
       if (voice.job_id) {

@@ -52,7 +52,10 @@ export async function typed(): Promise<void> {
   const rttmTurns: string = await client.audio.diarization.create({ file, response_format: "rttm" });
   const english: string = await client.audio.translations.create({ file, response_format: "text" });
 
-  const voice: Voice = await client.voices.clone({ name: "Me", files: [file], consent: true }, { signal: AbortSignal.timeout(1000) });
+  const voice: Voice = await client.voices.clone(
+    { name: "Me", files: [file], consent: true },
+    { signal: AbortSignal.timeout(1000) },
+  );
   const finished: Job = await client.jobs.wait(job.id, { timeout: 60_000, onProgress: (j: Job) => j.progress });
   const transcript: Transcription = await client.jobs.transcription(job.id);
   const vtt: string = await client.jobs.transcription(job.id, { response_format: "vtt" });
