@@ -122,6 +122,12 @@ class ModelSpec:
 
         return tuple(name for name, kind in job_kinds().items() if kind.serves(self))
 
+    @property
+    def component(self) -> bool:
+        """A part of another pipeline (the diarization models): it runs no job of its own and loads with the
+        pipeline that uses it."""
+        return not self.job_kinds
+
 
 @dataclass(frozen=True)
 class EngineSpec:

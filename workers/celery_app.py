@@ -84,7 +84,7 @@ def get_context() -> WorkerContext:
 def warm_up(ctx: WorkerContext) -> None:
     """Load every hosted model (and the diarizer when transcription is hosted), so the first job pays no load."""
     for model_id in ctx.hosted:
-        if not MODELS[model_id].job_kinds:  # a component (diarization): loaded with the diarizer below
+        if MODELS[model_id].component:  # loaded with the diarizer below
             continue
         try:
             ctx.residency.get(model_id)

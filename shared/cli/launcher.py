@@ -329,7 +329,7 @@ def wait_worker(launcher: Launcher, broker_url: str, models: list[str], timeout:
                 raise RuntimeError(f"{dead.name} exited during start-up:\n{tail(dead.log)}")
             fleet = worker_registry.snapshot(client)
             # components (the diarization models) load with the diarizer, not one by one: live is enough for them
-            if all(fleet.is_live(m) and (fleet.loaded(m) or not MODELS[m].job_kinds) for m in models):
+            if all(fleet.is_live(m) and (fleet.loaded(m) or MODELS[m].component) for m in models):
                 return
             time.sleep(0.2)
         raise RuntimeError("the worker did not load its models within the start-up timeout")

@@ -39,7 +39,7 @@ def test_job_kinds_follow_capabilities() -> None:
     assert MODELS["orpheus-3b"].job_kinds == ("tts",)
     assert MODELS["whisper-base"].job_kinds == ("stt",)
     for spec in MODELS.values():
-        assert spec.kind in spec.job_kinds or spec.kind == "tts" or (spec.kind == "diarization" and not spec.job_kinds)
+        assert spec.kind in spec.job_kinds or spec.kind == "tts" or (spec.kind == "diarization" and spec.component)
 
 
 def test_diarization_models_are_bundled_with_licences_and_checksums() -> None:
