@@ -166,6 +166,24 @@ test("transcribe jfk.flac: its words, clickable word timings, an SRT from the se
   await shot("04-transcribe");
 });
 
+test("speakers: a stereo recording, one speaker per channel, in two colours", async () => {
+  await page.getByLabel("Audio or video file").setInputFiles(join(TESTDATA, "fw_stereo_diarization.wav"));
+  await page.getByLabel("Label speakers (diarization)").check();
+  await page.getByLabel("Channels", { exact: true }).selectOption("split");
+  await page.getByRole("button", { name: "Transcribe", exact: true }).click();
+  await status("#transcribe-status", SLOW);
+  const speakers = await page.locator('#transcript ul[aria-label="Speakers"] li').allInnerTexts();
+  assert.deepEqual(speakers.map((s) => s.trim()).sort(), ["SPEAKER_00", "SPEAKER_01"]);
+  const colours = await page.locator("#transcript button.word[data-start]").evaluateAll((words) => [...new Set(words.map((w) => getComputedStyle(w).color))]);
+  assert.equal(colours.length, 2, `word colours: ${colours}`);
+  const text = (await page.locator("#transcript").innerText()).toLowerCase();
+  assert.match(text, /wizard/);
+  assert.match(text, /horizon/);
+  await shot("04a-transcribe-speakers");
+  await page.getByLabel("Label speakers (diarization)").uncheck();
+  await page.getByLabel("Channels", { exact: true }).selectOption("mix");
+});
+
 test("record from the (fake) microphone and transcribe the recording", async () => {
   await page.getByRole("button", { name: "Record from microphone" }).click();
   await page.getByRole("button", { name: "Stop recording" }).waitFor();
@@ -257,6 +275,24 @@ test("the jobs page lists this session's jobs with their status", async () => {
   assert.match(download.suggestedFilename(), /\.mp3$/);
   assert.ok(readFileSync(await download.path()).length > 1000, "the speech result has audio");
   await shot("08-jobs");
+});
+
+test("cancel a running job from the jobs page", async () => {
+  const form = new FormData();
+  form.append("file", new Blob([readFileSync(join(TESTDATA, "pyannote_ami_tst00.wav"))], { type: "audio/wav" }), "meeting.wav");
+  form.append("model", "whisper-base");
+  form.append("diarization", "true");
+  form.append("async", "true");
+  const submitted = await fetch(`${BASE}/v1/audio/transcriptions`, { method: "POST", headers: { Authorization: `Bearer ${KEY}` }, body: form });
+  assert.equal(submitted.status, 202, await submitted.clone().text());
+  const job = await submitted.json();
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const row = page.locator(`#jobs-table tr[data-job-id="${job.id}"]`);
+  await row.getByRole("button", { name: `Cancel job ${job.id}` }).click();
+  await row.locator(".badge.canceled").waitFor();
+  const after = await (await fetch(`${BASE}/v1/jobs/${job.id}`, { headers: { Authorization: `Bearer ${KEY}` } })).json();
+  assert.equal(after.status, "canceled");
+  await shot("08a-jobs-canceled");
 });
 
 test("delete the cloned voice", async () => {

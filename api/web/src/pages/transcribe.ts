@@ -31,6 +31,7 @@ export async function transcribePage(main: HTMLElement, signal: AbortSignal): Pr
   );
   const language = h("input", { type: "text", name: "language", placeholder: "detect", maxlength: 35 });
   const diarize = h("input", { type: "checkbox", name: "diarization" });
+  const channels = select([["mix", "Mix to mono"], ["split", "Each channel apart (one speaker per channel)"]], "mix", { name: "channels" });
   const timestamps = select([["word", "Words and segments"], ["segment", "Segments only"]], "word", { name: "timestamps" });
   const submit = h("button", { type: "submit", id: "transcribe-submit" }, "Transcribe");
   const cancel = h("button", { type: "button", class: "secondary", hidden: true }, "Cancel job");
@@ -97,7 +98,7 @@ export async function transcribePage(main: HTMLElement, signal: AbortSignal): Pr
     "form",
     { class: "card", "aria-label": "Speech to text" },
     h("div", { class: "grid" }, field("Audio or video file", file, "Any format FFmpeg reads."), h("div", { class: "field" }, h("span", { class: "hint" }, "or"), record, recState)),
-    h("div", { class: "grid" }, field("Model", model), field("Language", language, "ISO 639-1 code, e.g. en; empty: detected"), field("Timestamps", timestamps)),
+    h("div", { class: "grid" }, field("Model", model), field("Language", language, "ISO 639-1 code, e.g. en; empty: detected"), field("Timestamps", timestamps), field("Channels", channels, "Split: a stereo call or interview, one speaker per channel")),
     field("Label speakers (diarization)", diarize, undefined, true),
     error,
     h("div", { class: "row" }, submit, cancel),
@@ -121,6 +122,7 @@ export async function transcribePage(main: HTMLElement, signal: AbortSignal): Pr
       const params: Record<string, unknown> = { file: audio, model: model.value, timestamps: timestamps.value, response_format: "json", wait: false };
       if (language.value.trim()) params.language = language.value.trim();
       if (diarize.checked) params.diarization = true;
+      if (channels.value !== "mix") params.channels = channels.value;
       const job = (await client().audio.transcriptions.create(params as never)) as unknown as Job;
       jobId = job.id;
       cancel.hidden = false;
@@ -191,24 +193,37 @@ export async function transcriptBlob(jobId: string, fmt: string): Promise<Blob> 
 }
 
 function renderTranscript(t: Transcription, player: HTMLAudioElement): Node {
-  const speakers = [...new Set(t.segments.map((s) => s.speaker).filter((s): s is string => !!s))];
+  // who spoke: the summary's speakers, and any a segment or word names (a segment may hold words of two speakers)
+  const named = [
+    ...(t.speakers ?? []).map((s) => s.id),
+    ...t.segments.flatMap((s) => [s.speaker, ...(s.words ?? []).map((w) => w.speaker)]),
+  ];
+  const speakers = [...new Set(named.filter((s): s is string => !!s))];
   const colour = (s: string | null | undefined) => (s ? SPEAKER_COLOURS[speakers.indexOf(s) % SPEAKER_COLOURS.length] : "inherit");
   const wordButtons: [Word, HTMLButtonElement][] = [];
   const seek = (time: number) => {
     player.currentTime = time;
     void player.play().catch(() => undefined);
   };
+  const label = (speaker: string) => h("span", { class: "speaker", style: `color:${colour(speaker)}` }, `${speaker}:`);
   const segment = (s: Segment) => {
-    const who = s.speaker ? h("span", { class: "speaker", style: `color:${colour(s.speaker)}` }, `${s.speaker}:`) : null;
     const time = h("button", { type: "button", class: "word hint", "aria-label": `Play from ${formatSeconds(s.start)}`, onclick: () => seek(s.start) }, `[${formatSeconds(s.start)}]`);
-    const words = s.words?.length
-      ? s.words.map((w) => {
-          const b = h("button", { type: "button", class: "word", "data-start": w.start, title: `${formatSeconds(w.start)}–${formatSeconds(w.end)}`, style: `color:${colour(w.speaker ?? s.speaker)}`, onclick: () => seek(w.start) }, w.word.trim());
-          wordButtons.push([w, b]);
-          return [b, " "];
-        })
-      : [h("span", { style: `color:${colour(s.speaker)}` }, s.text)];
-    return h("p", { class: "segment", "data-speaker": s.speaker ?? "" }, time, " ", who, ...words.flat());
+    const parts: (Node | string)[] = [time, " "];
+    if (s.words?.length) {
+      let current: string | null | undefined;
+      for (const w of s.words) {
+        const speaker = w.speaker ?? s.speaker;
+        if (speaker && speaker !== current) parts.push(label(speaker)); // a new turn inside the segment
+        current = speaker;
+        const b = h("button", { type: "button", class: "word", "data-start": w.start, "data-speaker": speaker ?? "", title: `${formatSeconds(w.start)}–${formatSeconds(w.end)}`, style: `color:${colour(speaker)}`, onclick: () => seek(w.start) }, w.word.trim());
+        wordButtons.push([w, b]);
+        parts.push(b, " ");
+      }
+    } else {
+      if (s.speaker) parts.push(label(s.speaker));
+      parts.push(h("span", { style: `color:${colour(s.speaker)}` }, s.text));
+    }
+    return h("p", { class: "segment", "data-speaker": s.speaker ?? "" }, ...parts);
   };
   player.ontimeupdate = () => {
     const now = player.currentTime;
