@@ -16,7 +16,7 @@ import {
   makeStatusError,
   parseErrorBody,
 } from "./errors.js";
-import { isNode, readEnv, sleep, webCrypto } from "./runtime.js";
+import { isNode, randomUUID, readEnv, sleep } from "./runtime.js";
 import { prepareFile, type PreparedFile, type Uploadable } from "./uploads.js";
 import { VERSION } from "./version.js";
 
@@ -336,7 +336,7 @@ export class APIClient {
     let idempotencyKey: string | undefined;
     if (req.method === "POST") {
       const given = Object.entries(options.headers ?? {}).find(([k]) => k.toLowerCase() === "idempotency-key");
-      idempotencyKey = options.idempotencyKey ?? (given ? undefined : `s2s-${(await webCrypto()).randomUUID()}`);
+      idempotencyKey = options.idempotencyKey ?? (given ? undefined : `s2s-${await randomUUID()}`);
     }
     // files are read once per call; every attempt sends the same bytes
     const files: [string, PreparedFile][] = [];

@@ -1,5 +1,7 @@
 /** What differs between Node and browsers, looked up at call time (never a Node-only import at the top level). */
 
+import { SpeechToSpeechAIError } from "./errors.js";
+
 /** Whether this is Node (or a runtime that imitates it, like Bun or Deno with process). */
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -30,13 +32,31 @@ let cachedCrypto: WebCrypto | undefined;
 export async function webCrypto(): Promise<WebCrypto> {
   if (cachedCrypto) return cachedCrypto;
   const global = (globalThis as { crypto?: WebCrypto }).crypto;
-  if (global?.subtle && typeof global.randomUUID === "function") {
+  if (global?.subtle) {
     cachedCrypto = global;
-  } else {
+  } else if (isNode()) {
     const nodeCrypto = await nodeImport<{ webcrypto: WebCrypto }>("node:crypto");
     cachedCrypto = nodeCrypto.webcrypto;
+  } else {
+    throw new SpeechToSpeechAIError(
+      "WebCrypto (crypto.subtle) is missing: browsers offer it only to pages served over https or from localhost.",
+    );
   }
   return cachedCrypto;
+}
+
+/** A random (version 4) UUID. `crypto.randomUUID` exists only in secure contexts (https or localhost): a page
+ * served over plain http elsewhere builds one from `crypto.getRandomValues`, which every context has. */
+export async function randomUUID(): Promise<string> {
+  const global = (globalThis as { crypto?: Partial<WebCrypto> }).crypto;
+  if (typeof global?.randomUUID === "function") return global.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (typeof global?.getRandomValues === "function") global.getRandomValues(bytes);
+  else (await webCrypto()).getRandomValues(bytes);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */

@@ -101,6 +101,30 @@ describe("retries", () => {
     assert.notEqual(fetch.calls[3].headers.get("idempotency-key"), keys[0]);
   });
 
+  it("makes version 4 keys where crypto.randomUUID is missing (a page served over plain http)", async () => {
+    const real = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+    let drawn = 0;
+    const getRandomValues = (array) => (drawn++, globalThis.__realCrypto.getRandomValues(array));
+    globalThis.__realCrypto = globalThis.crypto;
+    Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
+    try {
+      const fetch = fakeFetch(
+        () => errorEnvelope(500, "server_error", "boom"),
+        () => json(MODELS),
+      );
+      const c = client(fetch);
+      recordingSleep(c);
+      await c.account.keys.create({ name: "k" });
+      const [first, second] = fetch.calls.map((call) => call.headers.get("idempotency-key"));
+      assert.match(first, /^s2s-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(first, second);
+      assert.equal(drawn, 1, "the key came from the page's getRandomValues, not from node:crypto");
+    } finally {
+      Object.defineProperty(globalThis, "crypto", real);
+      delete globalThis.__realCrypto;
+    }
+  });
+
   it("honours Retry-After as an HTTP date", async () => {
     const when = new Date(Date.now() + 5000).toUTCString();
     const fetch = fakeFetch(
