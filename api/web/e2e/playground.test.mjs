@@ -316,6 +316,17 @@ test("every control has a label; sign out forgets the key", async () => {
     );
     assert.deepEqual(unlabelled, [], `unlabelled controls on /playground/${path}`);
   }
+  // keyboard: the first Tab reaches the skip link, which moves focus to the page; focus is always visible
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+  await page.keyboard.press("Tab");
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { tag: el?.tagName, outline: getComputedStyle(el).outlineStyle, width: parseFloat(getComputedStyle(el).outlineWidth) };
+  });
+  assert.ok(["BUTTON", "A", "SELECT", "INPUT"].includes(ring.tag) && ring.outline !== "none" && ring.width >= 2, JSON.stringify(ring));
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);

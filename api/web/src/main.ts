@@ -57,6 +57,7 @@ export async function render(): Promise<void> {
   current = new AbortController();
   const main = document.getElementById("main")!;
   const path = route();
+  rendered = location.pathname;
   const page = PAGES.find((p) => p.path === path);
   renderNav(page ? page.path : "");
   main.replaceChildren();
@@ -81,5 +82,8 @@ document.addEventListener("click", (event) => {
   history.pushState(null, "", link.pathname);
   void render().then(() => document.getElementById("main")?.focus());
 });
-window.addEventListener("popstate", () => void render());
+let rendered = "";
+window.addEventListener("popstate", () => {
+  if (location.pathname !== rendered) void render(); // the skip link's #main changes only the hash
+});
 void render();

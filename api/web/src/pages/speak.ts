@@ -47,7 +47,7 @@ export async function speakPage(main: HTMLElement, signal: AbortSignal): Promise
   const speed = h("input", { type: "range", name: "speed", min: 0.5, max: 2, step: 0.05, value: "1" });
   const speedOut = h("output", { for: speed.id }, "1.00×");
   const emotion = select([["", "none"], ["neutral", "neutral"], ["happy", "happy"], ["sad", "sad"], ["angry", "angry"]], "", { name: "emotion" });
-  const emotionField = field("Emotion", emotion, "This model realises it as prosody.");
+  const emotionField = field("Emotion", emotion, "This model takes an emotion tag.");
   const format = select(FORMATS, "mp3", { name: "format" });
   const submit = h("button", { type: "submit", id: "speak-submit" }, "Speak");
   const stop = h("button", { type: "button", class: "secondary", disabled: true }, "Stop");
