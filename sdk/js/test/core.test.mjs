@@ -1,6 +1,7 @@
 // The client's request machinery against a local fake fetch: retries and backoff (Retry-After in seconds, as an
 // HTTP date, retry-after-ms), the Idempotency-Key reused across retries, timeouts, abort signals, error mapping.
 import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
 import { describe, it } from "node:test";
 
 import {
@@ -102,10 +103,10 @@ describe("retries", () => {
   });
 
   it("makes version 4 keys where crypto.randomUUID is missing (a page served over plain http)", async () => {
+    // Node 18 has no global crypto at all; Node 20 has one with randomUUID
     const real = Object.getOwnPropertyDescriptor(globalThis, "crypto");
     let drawn = 0;
-    const getRandomValues = (array) => (drawn++, globalThis.__realCrypto.getRandomValues(array));
-    globalThis.__realCrypto = globalThis.crypto;
+    const getRandomValues = (array) => (drawn++, webcrypto.getRandomValues(array));
     Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
     try {
       const fetch = fakeFetch(
@@ -120,8 +121,8 @@ describe("retries", () => {
       assert.equal(first, second);
       assert.equal(drawn, 1, "the key came from the page's getRandomValues, not from node:crypto");
     } finally {
-      Object.defineProperty(globalThis, "crypto", real);
-      delete globalThis.__realCrypto;
+      if (real) Object.defineProperty(globalThis, "crypto", real);
+      else delete globalThis.crypto;
     }
   });
 
