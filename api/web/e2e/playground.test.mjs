@@ -143,6 +143,27 @@ test("speak a sentence with piper/joe: the audio element gets decodable audio", 
   assert.ok(Number.isFinite(audio.elementDuration) && audio.elementDuration > 1.5, `<audio> duration ${audio.elementDuration}`);
   console.log(`speech: ${audio.decodedSeconds.toFixed(2)} s decoded, <audio> ${audio.elementDuration.toFixed(2)} s, MediaSource streaming: ${audio.streamed}`);
   await shot("03-speak");
+  // WAV (no MediaSource): played from a Blob URL once complete
+  await page.getByLabel("Format", { exact: true }).selectOption("wav");
+  await page.getByRole("button", { name: "Speak", exact: true }).click();
+  await page.waitForFunction(() => document.querySelector("#speech-status")?.dataset.state === "running");
+  await status("#speech-status", SLOW);
+  const wav = await page.evaluate(async () => {
+    const el = document.querySelector("#speech-audio");
+    const bytes = await (await fetch(el.src)).arrayBuffer();
+    return { head: new TextDecoder().decode(bytes.slice(0, 4)), seconds: (await new AudioContext().decodeAudioData(bytes)).duration };
+  });
+  assert.equal(wav.head, "RIFF");
+  assert.ok(wav.seconds > 1.5, `wav decoded ${wav.seconds} s`);
+  assert.equal(await page.locator("#speech-download").getAttribute("download"), "speech.wav");
+  // the preset voice's preview
+  await page.getByRole("button", { name: "Preview voice" }).click();
+  const previewSeconds = await page.evaluate(async () => {
+    const el = document.querySelector('audio[aria-label="Voice preview"]');
+    for (let i = 0; i < 300 && !el.src; i++) await new Promise((r) => setTimeout(r, 100));
+    return (await new AudioContext().decodeAudioData(await (await fetch(el.src)).arrayBuffer())).duration;
+  });
+  assert.ok(previewSeconds > 0.5, `preview ${previewSeconds} s`);
 });
 
 test("transcribe jfk.flac: its words, clickable word timings, an SRT from the server", async () => {
@@ -275,6 +296,29 @@ test("the jobs page lists this session's jobs with their status", async () => {
   assert.match(download.suggestedFilename(), /\.mp3$/);
   assert.ok(readFileSync(await download.path()).length > 1000, "the speech result has audio");
   await shot("08-jobs");
+});
+
+test("a batch shows its progress and its results download", async () => {
+  const created = await fetch(`${BASE}/v1/batches`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      endpoint: "/v1/audio/speech",
+      completion_window: "1h",
+      requests: ["one", "two"].map((id) => ({ custom_id: id, body: { model: "piper", voice: "joe", input: `Batch line ${id}.`, response_format: "mp3" } })),
+    }),
+  });
+  assert.ok(created.ok, await created.clone().text());
+  const batch = await created.json();
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const row = page.locator(`#batches-table tr[data-batch-id="${batch.id}"]`);
+  await row.locator(".badge", { hasText: /^completed$/ }).waitFor({ timeout: SLOW }); // the page refreshes itself while it runs
+  assert.match(await row.innerText(), /2\/2 \(0 failed\)/);
+  const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: /results of batch/ }).click()]);
+  const lines = readFileSync(await download.path(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.custom_id).sort(), ["one", "two"]);
+  assert.ok(lines.every((l) => l.response.status_code === 200));
+  await shot("08b-batches");
 });
 
 test("cancel a running job from the jobs page", async () => {
