@@ -6,6 +6,9 @@ import OpenAI, { toFile } from "openai";
 
 import { API_KEY, BASE_URL, container, skipUnlessLive, testText, testdata, wer } from "./env.mjs";
 
+// the openai package's uploads need a global File, which Node 18 lacks (its own error message says to do this)
+if (typeof globalThis.File === "undefined") globalThis.File = (await import("node:buffer")).File;
+
 describe("live: the openai package", { skip: skipUnlessLive }, () => {
   let oa;
   before(() => {
