@@ -306,6 +306,9 @@ describe("other resources", () => {
     const c = client(fetch);
     await c.jobs.list({ limit: 5, after: "job_1", status: "running", kind: undefined });
     assert.equal(fetch.calls[0].url.search, "?limit=5&after=job_1&status=running");
+    await c.jobs.list({ state: "queued" });
+    assert.equal(fetch.calls.at(-1).url.search, "?status=queued");
+    fetch.calls.pop();
     await c.usage.list({ from: new Date("2026-11-01T12:00:00Z"), to: "2026-11-30" });
     assert.equal(fetch.calls[1].url.pathname + fetch.calls[1].url.search, "/v1/usage?from=2026-11-01&to=2026-11-30");
     await c.voices.retrieve("../admin");

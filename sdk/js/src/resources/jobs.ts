@@ -21,6 +21,8 @@ export interface JobListParams {
   /** The last job id of the previous page (`page.last_id`). */
   after?: string;
   status?: JobStatus;
+  /** Same as `status`. */
+  state?: JobStatus;
   kind?: JobKind;
 }
 
@@ -67,7 +69,9 @@ export class Jobs extends APIResource {
 
   /** `GET /v1/jobs`: a page of the account's jobs, newest first (`after: page.last_id` for the next). */
   async list(params: JobListParams = {}, options?: RequestOptions): Promise<JobList> {
-    const response = await this._client.request({ method: "GET", path: "jobs", query: { ...params }, options });
+    const { state, ...rest } = params;
+    const query = { ...rest, status: params.status ?? state };
+    const response = await this._client.request({ method: "GET", path: "jobs", query, options });
     return parseJSON<JobList>(response, "job list");
   }
 
