@@ -98,3 +98,8 @@ export function formatDate(value: string | number | null | undefined): string {
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   return date.toLocaleString();
 }
+
+/** The text as a sentence: a final period unless it already ends with one (or another stop). */
+export function sentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+}

@@ -1,6 +1,6 @@
 // Transcribe: upload or record, run a transcription job with its progress, show speakers and clickable word timings,
 // and download the server's SRT, VTT, text or JSON rendering of it.
-import { clear, download, field, formatSeconds, h, select } from "../dom";
+import { clear, download, field, formatSeconds, h, select, sentence } from "../dom";
 import { client, errorText } from "../state";
 import type { Job, Model, Segment, Transcription, Word } from "../types";
 
@@ -130,7 +130,7 @@ export async function transcribePage(main: HTMLElement, signal: AbortSignal): Pr
         progress.value = j.progress;
         status.textContent = `Job ${j.id}: ${j.status}, ${Math.round(j.progress * 100)}%`;
       }, signal);
-      if (done.status !== "succeeded") throw new Error(`Job ${done.id} ${done.status}${done.error ? `: ${done.error.message}` : ""}.`);
+      if (done.status !== "succeeded") throw new Error(sentence(`Job ${done.id} ${done.status}${done.error ? `: ${done.error.message}` : ""}`));
       const transcript = done.result as Transcription;
       status.textContent = `Done: ${transcript.duration ? `${transcript.duration.toFixed(1)} s of audio, ` : ""}language ${transcript.language ?? "?"}.`;
       status.dataset.state = "done";

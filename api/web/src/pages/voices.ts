@@ -1,7 +1,7 @@
 // Voices: a clone wizard (the sample is checked in the page before it is sent; the speaker's consent is asked as the
 // server requires), and the account's cloned voices with preview and delete.
 import { inspectSample } from "../audio";
-import { clear, field, formatDate, h, select, toast } from "../dom";
+import { clear, field, formatDate, h, select, sentence, toast } from "../dom";
 import { client, errorText, serverConfig } from "../state";
 import type { Model, ServerConfig, Voice } from "../types";
 import { follow } from "./transcribe";
@@ -116,7 +116,7 @@ function cloneWizard(models: Model[], config: ServerConfig, refresh: () => Promi
         await follow({ id: voice.job_id, status: "queued", progress: 0 } as Job, (j) => (status.textContent = `Enrolling the voice: ${j.status}, ${Math.round(j.progress * 100)}%`), signal);
         voice = (await client().voices.retrieve(voice.id)) as unknown as Voice;
       }
-      if (voice.status !== "ready") throw new Error(`The voice ${voice.status}: ${voice.error ?? "no reason given"}.`);
+      if (voice.status !== "ready") throw new Error(sentence(`The voice ${voice.status}: ${voice.error ?? "no reason given"}`));
       status.textContent = `Voice “${voice.name}” is ready (${voice.id}).${voice.warnings.length ? ` Warnings: ${voice.warnings.join(" ")}` : ""}`;
       status.dataset.state = "done";
       form.reset();
