@@ -53,6 +53,7 @@ WEB_SOURCES := $(shell find api/web/src sdk/js/src -type f 2>/dev/null) api/web/
 web: api/web/dist/index.html
 
 api/web/dist/index.html: $(WEB_SOURCES)
+	@command -v npm >/dev/null || { echo 'make web needs Node.js 20.19+ and npm (https://nodejs.org)'; exit 1; }
 	cd api/web && npm ci --no-audit --no-fund && npm run build
 	touch $@
 
