@@ -50,6 +50,9 @@ test("a recording-consent server: the wizard asks for the phrase and shows the s
   const error = await page.locator("form .error").innerText();
   assert.match(error, /consent/i);
   console.log(`refusal shown: ${error}`);
+  const row = page.locator('#voices-table tr[data-voice-name="Needs a recording"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /failed/);
   await page.screenshot({ path: join(SHOTS, "09-clone-consent-recording.png"), fullPage: true });
   console.log(`screenshot: ${join(SHOTS, "09-clone-consent-recording.png")}`);
 });

@@ -3,9 +3,8 @@
 import { inspectSample } from "../audio";
 import { clear, field, formatDate, h, select, sentence, toast } from "../dom";
 import { client, errorText, serverConfig } from "../state";
-import type { Model, ServerConfig, Voice } from "../types";
+import type { Job, Model, ServerConfig, Voice } from "../types";
 import { follow } from "./transcribe";
-import type { Job } from "../types";
 
 export async function voicesPage(main: HTMLElement, signal: AbortSignal): Promise<void> {
   main.append(h("h1", null, "Voices"));
@@ -127,6 +126,7 @@ function cloneWizard(models: Model[], config: ServerConfig, refresh: () => Promi
       status.textContent = "";
       status.dataset.state = "failed";
       error.append(h("p", { class: "error" }, errorText(e)));
+      void refresh(); // a voice whose enrollment failed is listed, with its reason
     } finally {
       submit.disabled = false;
     }
