@@ -496,6 +496,7 @@ def _banner(
     data = settings.resolved_data_dir
     console.print(f"\n[bold green]Speech to Speech AI is running[/] (ready in {took:.1f}s, models loaded)\n")
     console.print(f"  API      {base}   docs: {base}/docs")
+    console.print(f"  Web      {base}/playground   (sign in with the API key below: speak, transcribe, clone, keys)")
     if flower_auth and flower_at:
         user, _, _password = flower_auth.partition(":")
         console.print(f"  Flower   http://127.0.0.1:{flower_at}   user {user}, password in {data / 'flower-password'}")
