@@ -343,6 +343,15 @@ export class APIClient {
     for (const [name, value] of req.files ?? []) files.push([name, await prepareFile(value)]);
     const url = this.buildURL(req.path, req.query);
     const headers = this.buildHeaders(req, idempotencyKey);
+    // the fetch failed or the body broke off: throw (the caller's abort, or the last attempt), or wait to retry
+    const afterConnectionError = async (err: unknown, attemptSignal: AttemptSignal, attempt: number): Promise<void> => {
+      attemptSignal.done();
+      if (attemptSignal.userAborted) throw userAbortError(userSignal, err);
+      const error = this.connectionError(req, url, err, attemptSignal.timedOut, timeout);
+      const delay = this.retryDelay(attempt, maxRetries);
+      if (delay === undefined) throw error;
+      await this.pause(delay, userSignal);
+    };
 
     for (let attempt = 0; ; attempt++) {
       const attemptSignal = new AttemptSignal(userSignal, timeout);
@@ -357,12 +366,7 @@ export class APIClient {
       try {
         response = await this.fetchImpl(url, init);
       } catch (err) {
-        attemptSignal.done();
-        if (attemptSignal.userAborted) throw userAbortError(userSignal, err);
-        const error = this.connectionError(req, url, err, attemptSignal.timedOut, timeout);
-        const delay = this.retryDelay(attempt, maxRetries);
-        if (delay === undefined) throw error;
-        await this.pause(delay, userSignal);
+        await afterConnectionError(err, attemptSignal, attempt);
         continue;
       }
 
@@ -373,12 +377,7 @@ export class APIClient {
           attemptSignal.done();
           return rebuilt(response, body);
         } catch (err) {
-          attemptSignal.done();
-          if (attemptSignal.userAborted) throw userAbortError(userSignal, err);
-          const error = this.connectionError(req, url, err, attemptSignal.timedOut, timeout);
-          const delay = this.retryDelay(attempt, maxRetries);
-          if (delay === undefined) throw error;
-          await this.pause(delay, userSignal);
+          await afterConnectionError(err, attemptSignal, attempt);
           continue;
         }
       }

@@ -131,7 +131,7 @@ export interface Job {
   finished_at?: string | null;
   error?: JobError | null;
   /** The transcription of a speech-to-text job; audio metadata of a synthesis job; the enrolled voice. */
-  result?: Record<string, unknown> | null;
+  result?: Transcription | Record<string, unknown> | null;
   result_url?: string | null;
   presigned_url?: string | null;
 }
@@ -221,15 +221,23 @@ export interface ModelPrices {
 export interface Model {
   id: string;
   object: "model";
-  kind: "tts" | "stt" | string;
+  kind: "tts" | "stt" | "diarization" | string;
   family?: string | null;
   description?: string | null;
   installed: boolean;
+  /** Whether a live worker serves it now (requests for it can run). */
+  live?: boolean;
   bundled?: boolean;
   languages: string[];
   voices: string[];
+  /** Per preset voice: its `language`, `accent` and `gender`, where known. */
+  voice_labels?: Record<string, Record<string, string>>;
+  /** This id is a configured alias of that model, which serves it. */
+  alias_of?: string | null;
   can_clone: boolean;
   emotions: boolean;
+  /** Output arrives while the job runs (`stream=true`). */
+  streaming?: boolean;
   install_hint?: string | null;
   prices?: ModelPrices | null;
   [key: string]: unknown;

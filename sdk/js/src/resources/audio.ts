@@ -149,6 +149,31 @@ function uploadFiles(file: Uploadable | undefined, fileId: string | undefined): 
   return file === undefined ? [] : [["file", file]];
 }
 
+/** POST `form` to `path` with the audio: `params.file` as an upload, or the form's `file_id`. */
+function postAudio(
+  client: Client,
+  path: string,
+  params: { file?: Uploadable; file_id?: string },
+  form: Record<string, unknown>,
+  options: RequestOptions | undefined,
+  stream = false,
+): Promise<Response> {
+  const files = uploadFiles(params.file, params.file_id);
+  return client.request({ method: "POST", path, form, files, stream, options });
+}
+
+/** The job of a 202 answer; with `wait`, once it has succeeded (JobFailedError if it failed or was canceled). */
+async function acceptedJob(
+  client: Client,
+  response: Response,
+  wait: boolean,
+  options: RequestOptions | undefined,
+): Promise<Job> {
+  const job = await parseJSON<Job>(response, "job");
+  if (wait) await client.jobs.waitForSuccess(job.id, { signal: options?.signal });
+  return job;
+}
+
 async function transcriptionForm(
   params: TranscriptionCommon & { response_format?: string },
   extra: Record<string, unknown>,
@@ -219,10 +244,8 @@ export class Speech extends APIResource<Client> {
       options,
     });
     if (response.status === 202) {
-      const job = await parseJSON<Job>(response, "job");
-      if (!wait) return job;
-      await this._client.jobs.waitForSuccess(job.id, { signal: options?.signal });
-      return this._client.jobs.result(job.id, {}, options);
+      const job = await acceptedJob(this._client, response, wait, options);
+      return wait ? this._client.jobs.result(job.id, {}, options) : job;
     }
     return new SpeechResponse(response);
   }
@@ -261,18 +284,11 @@ export class Transcriptions extends APIResource<Client> {
   create(params: TranscriptionCreateParams, options?: RequestOptions): Promise<Transcription | string | Job>;
   async create(params: TranscriptionCreateParams, options?: RequestOptions): Promise<Transcription | string | Job> {
     const wait = params.wait ?? true;
-    const response = await this._client.request({
-      method: "POST",
-      path: "audio/transcriptions",
-      form: await transcriptionForm(params, wait ? {} : { async: true }),
-      files: uploadFiles(params.file, params.file_id),
-      options,
-    });
+    const form = await transcriptionForm(params, wait ? {} : { async: true });
+    const response = await postAudio(this._client, "audio/transcriptions", params, form, options);
     if (response.status === 202) {
-      const job = await parseJSON<Job>(response, "job");
-      if (!wait) return job;
-      await this._client.jobs.waitForSuccess(job.id, { signal: options?.signal });
-      return this._client.jobs.transcription(job.id, { response_format: params.response_format }, options);
+      const job = await acceptedJob(this._client, response, wait, options);
+      return wait ? this._client.jobs.transcription(job.id, { response_format: params.response_format }, options) : job;
     }
     return parseTranscription(response, params.response_format);
   }
@@ -280,16 +296,11 @@ export class Transcriptions extends APIResource<Client> {
   /** Transcribe `file` as Server-Sent Events (`stream=true`): a `transcript.text.delta` event per segment as it is
    * decoded, then `transcript.text.done` with the whole text (and, for json, the whole transcription). */
   stream(params: TranscriptionStreamParams, options?: RequestOptions): EventStream<TranscriptionStreamEvent> {
-    return new EventStream<TranscriptionStreamEvent>(async () =>
-      this._client.request({
-        method: "POST",
-        path: "audio/transcriptions",
-        form: await transcriptionForm(params, { stream: true }),
-        files: uploadFiles(params.file, params.file_id),
-        stream: true,
-        options: { ...options, headers: { Accept: "text/event-stream", ...(options?.headers ?? {}) } },
-      }),
-    );
+    return new EventStream<TranscriptionStreamEvent>(async () => {
+      const form = await transcriptionForm(params, { stream: true });
+      const headers = { Accept: "text/event-stream", ...(options?.headers ?? {}) };
+      return postAudio(this._client, "audio/transcriptions", params, form, { ...options, headers }, true);
+    });
   }
 }
 
@@ -307,24 +318,18 @@ export class Translations extends APIResource<Client> {
   ): Promise<Transcription>;
   create(params: TranslationCreateParams, options?: RequestOptions): Promise<Transcription | string>;
   async create(params: TranslationCreateParams, options?: RequestOptions): Promise<Transcription | string> {
-    const response = await this._client.request({
-      method: "POST",
-      path: "audio/translations",
-      form: {
-        model: params.model,
-        file_id: params.file_id,
-        prompt: params.prompt,
-        response_format: params.response_format,
-        temperature: params.temperature,
-        webhook_url: params.webhook_url,
-        ...(params.extra_body ?? {}),
-      },
-      files: uploadFiles(params.file, params.file_id),
-      options,
-    });
+    const form = {
+      model: params.model,
+      file_id: params.file_id,
+      prompt: params.prompt,
+      response_format: params.response_format,
+      temperature: params.temperature,
+      webhook_url: params.webhook_url,
+      ...(params.extra_body ?? {}),
+    };
+    const response = await postAudio(this._client, "audio/translations", params, form, options);
     if (response.status === 202) {
-      const job = await parseJSON<Job>(response, "job");
-      await this._client.jobs.waitForSuccess(job.id, { signal: options?.signal });
+      const job = await acceptedJob(this._client, response, true, options);
       return this._client.jobs.transcription(job.id, { response_format: params.response_format }, options);
     }
     return parseTranscription(response, params.response_format);
@@ -341,26 +346,20 @@ export class DiarizationResource extends APIResource<Client> {
   ): Promise<Diarization>;
   create(params: DiarizationCreateParams, options?: RequestOptions): Promise<Diarization | string>;
   async create(params: DiarizationCreateParams, options?: RequestOptions): Promise<Diarization | string> {
-    let response = await this._client.request({
-      method: "POST",
-      path: "audio/diarization",
-      form: {
-        model: params.model,
-        file_id: params.file_id,
-        response_format: params.response_format,
-        num_speakers: params.num_speakers,
-        min_speakers: params.min_speakers,
-        max_speakers: params.max_speakers,
-        webhook_url: params.webhook_url,
-        ...(await knownSpeakerFields(params.known_speakers)),
-        ...(params.extra_body ?? {}),
-      },
-      files: uploadFiles(params.file, params.file_id),
-      options,
-    });
+    const form = {
+      model: params.model,
+      file_id: params.file_id,
+      response_format: params.response_format,
+      num_speakers: params.num_speakers,
+      min_speakers: params.min_speakers,
+      max_speakers: params.max_speakers,
+      webhook_url: params.webhook_url,
+      ...(await knownSpeakerFields(params.known_speakers)),
+      ...(params.extra_body ?? {}),
+    };
+    let response = await postAudio(this._client, "audio/diarization", params, form, options);
     if (response.status === 202) {
-      const job = await parseJSON<Job>(response, "job");
-      await this._client.jobs.waitForSuccess(job.id, { signal: options?.signal });
+      const job = await acceptedJob(this._client, response, true, options);
       response = await this._client.request({
         method: "GET",
         path: `jobs/${encodeURIComponent(job.id)}/result`,
