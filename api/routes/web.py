@@ -42,8 +42,8 @@ def _missing_build(request: Request) -> Response:
     raise ServiceUnavailable(MISSING_BUILD)
 
 
-def _index(request: Request, dist: Path) -> Response:
-    index = dist / "index.html"
+def _index(request: Request) -> Response:
+    index = DIST / "index.html"
     if not index.is_file():
         return _missing_build(request)
     return FileResponse(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
@@ -68,19 +68,18 @@ async def playground_config(settings: SettingsDep) -> JSONResponse:
 
 @router.get(MOUNT)
 async def playground(request: Request) -> Response:
-    return _index(request, DIST)
+    return _index(request)
 
 
 @router.get(MOUNT + "/{path:path}")
 async def playground_path(path: str, request: Request) -> Response:
-    dist = DIST
-    if not (dist / "index.html").is_file():
+    if not (DIST / "index.html").is_file():
         return _missing_build(request)
-    target = (dist / path).resolve()
-    if path and target.is_relative_to(dist.resolve()) and target.is_file():
-        cache = IMMUTABLE if target.parent == (dist / "assets").resolve() else "no-cache"
+    target = (DIST / path).resolve()
+    if path and target.is_relative_to(DIST.resolve()) and target.is_file():
+        cache = IMMUTABLE if target.parent == (DIST / "assets").resolve() else "no-cache"
         return FileResponse(target, headers={"Cache-Control": cache})
     if path.startswith("assets/") or Path(path).suffix:
         # a file the build does not have (an old hashed name, a typo): a 404, not the app's page
         raise NotFound(f"The playground has no file '{path}'; reload {MOUNT} to get the current build.")
-    return _index(request, dist)  # a client route (/playground/speak, ...): the app routes it
+    return _index(request)  # a client route (/playground/speak, ...): the app routes it
