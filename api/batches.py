@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import dispatch
 from api.deps import BROKER_INFO_KEY, AppState
 from api.errors import APIError, InsufficientCredits
-from api.requests import clone_job, file_source, speech_job, transcription_job
+from api.requests import clone_job, file_source, speech_job, transcription_job, voice_conversion_job
 from api.voices import new_voice
 from shared import jobs, webhooks
 from shared.catalog import MODELS
@@ -49,12 +49,18 @@ from shared.jobkinds import job_kind
 from shared.jobkinds.clone import CloneCreate, CloneJob
 from shared.jobkinds.speech import SpeechCreate
 from shared.jobkinds.transcription import Transcript, TranscriptionCreate, TranscriptionJob
+from shared.jobkinds.voice_conversion import VoiceConversionCreate
 from shared.queues import enqueued_key, send_job
 from shared.transcripts import to_json
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_KINDS = {"/v1/audio/speech": "tts", "/v1/audio/transcriptions": "stt", "/v1/voices/clone": "clone"}
+ENDPOINT_KINDS = {
+    "/v1/audio/speech": "tts",
+    "/v1/audio/transcriptions": "stt",
+    "/v1/voices/clone": "clone",
+    "/v1/audio/voice-conversions": "vc",
+}
 INSERT_CHUNK = 500
 MAX_STORED_ERRORS = 1000
 ACTIVE = (jobs.QUEUED, jobs.RUNNING)
@@ -124,6 +130,17 @@ async def build_item(
             state, form.model_copy(update={"stream": False}), source, live=False
         )
         return spec.id, transcription
+    if kind == "vc":
+        conversion = VoiceConversionCreate.model_validate(body)
+        if conversion.file_id is None:
+            raise APIError(
+                "Voice-conversion lines name their audio by `file_id` (upload it with purpose=audio).", param="file_id"
+            )
+        source = await file_source(session, account, conversion.file_id)
+        spec, job = await voice_conversion_job(
+            state, session, account, conversion.model_copy(update={"stream": False}), source, live=False
+        )
+        return spec.id, job
     form_clone = CloneCreate.model_validate(body)
     samples = [await file_source(session, account, file_id) for file_id in form_clone.file_id or []]
     recording = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +28,9 @@ from shared.db.models import Account, IdempotencyKey, Job, new_id
 from shared.errors import status_of
 from shared.events import encode_event
 from shared.jobkinds import job_kind
-from shared.jobkinds.design import DesignResult
 from shared.pricing import format_credits
 from shared.queues import JOB_EVENTS_CHANNEL, LatencyClass, enqueued_key, job_queue, send_job
-from shared.schemas import CloneResult, JobError, JobPublic, SpeechResult, TranscriptionPublic
+from shared.schemas import JobError, JobPublic, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +233,22 @@ def cancel_in_background(state: AppState, job_id: str) -> None:
     task.add_done_callback(_detached.discard)
 
 
+async def audio_output(state: AppState, job: Job, media_type: str) -> Response:
+    """A finished job's stored audio as the response body (a synchronous request's answer)."""
+    if job.state != jobs.SUCCEEDED:
+        raise_for_failed(job)
+    assert job.output_key
+    data = await anyio.to_thread.run_sync(state.store.get_bytes, job.output_key)
+    return Response(content=data, media_type=job.output_content_type or media_type, headers={"X-Job-Id": job.id})
+
+
 def raise_for_failed(job: Job) -> None:
     """Surface a failed job of a synchronous request as the API error the API itself would have raised."""
     code = job.error_code or "server_error"
     raise APIError(job.error_message or "the job failed", code=code, status_code=status_of(code))
 
 
-def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult | DesignResult | None:
+def public_result(job: Job) -> JobResult | None:
     """A finished job's result in its public shape (a transcript as the contract's json, not as stored)."""
     if job.state != jobs.SUCCEEDED or job.result is None:
         return None
@@ -249,7 +257,7 @@ def public_result(job: Job) -> TranscriptionPublic | SpeechResult | CloneResult 
     except (KeyError, ValueError):  # a row written by a version whose result this one cannot read
         log.warning("job %s has a result this server cannot read", job.id)
         return None
-    return result if isinstance(result, TranscriptionPublic | SpeechResult | CloneResult | DesignResult) else None
+    return result if isinstance(result, JobResult) else None
 
 
 def job_public(request: Request, state: AppState, job: Job) -> JobPublic:

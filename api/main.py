@@ -36,6 +36,7 @@ from api.routes import (
     speech,
     transcriptions,
     usage,
+    voice_conversions,
     voices,
     web,
     webhooks,
@@ -160,7 +161,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.limits.max_upload_bytes)
     # every API-key route: an Idempotency-Key on a POST is honoured (the admin router does the same for itself)
-    for module in (speech, transcriptions, voices, jobs, files, batches, webhooks, models, account, usage):
+    routers = (
+        speech,
+        transcriptions,
+        voice_conversions,
+        voices,
+        jobs,
+        files,
+        batches,
+        webhooks,
+        models,
+        account,
+        usage,
+    )
+    for module in routers:
         app.include_router(module.router, dependencies=[Depends(account_idempotency)])
     for module in (admin, health, web):
         app.include_router(module.router)

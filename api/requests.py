@@ -23,14 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import AppState
 from api.errors import InvalidAudio, InvalidRequest, NotFound, VoiceNotFound
 from api.validation import check_language, clean_text, require_model
-from api.voices import default_clone_model, resolve_voice
+from api.voices import default_clone_model, model_presets, resolve_voice
 from shared import audio
-from shared.catalog import MODELS, ModelSpec
+from shared.catalog import DEFAULT_STT_MODEL, MODELS, ModelSpec
 from shared.config import Settings
 from shared.db.models import Account, StoredFile, Voice, utcnow
 from shared.jobkinds.clone import CloneCreate, CloneJob
 from shared.jobkinds.speech import SpeechCreate, SpeechJob
 from shared.jobkinds.transcription import KnownSpeaker, TranscriptionCreate, TranscriptionJob
+from shared.jobkinds.voice_conversion import (
+    SAMPLE_RATES,
+    TargetVoice,
+    VoiceConversionCreate,
+    VoiceConversionJob,
+)
 from shared.storage import input_key
 
 STREAMABLE = ("json", "text")
@@ -361,4 +367,168 @@ async def file_source(session: AsyncSession, account: Account, file_id: str, par
         raise InvalidRequest(f"File '{file_id}' is not an audio file (upload it with purpose=audio).", param=param)
     return AudioSource(
         row.object_key, row.audio_seconds, row.channels or 1, uploaded=False, filename=row.filename, file_id=row.id
+    )
+
+
+_SPEAKER_LABEL = re.compile(r"^[\w .'()-]{1,64}$", re.UNICODE)
+MAX_VOICE_MAP = 32
+
+
+async def _speech_models(state: AppState, *, live: bool) -> list[ModelSpec]:
+    """Speech models a conversion can speak with, preferred first: live ones (a batch line: installed ones too)."""
+    fleet = await state.fleet.current()
+    specs = sorted((m for m in MODELS.values() if m.kind == "tts"), key=lambda m: -m.preference)
+    return [m for m in specs if fleet.is_live(m.id) or (not live and state.fleet.installed(fleet, m))]
+
+
+async def target_voice(
+    state: AppState,
+    session: AsyncSession,
+    account: Account,
+    name: str,
+    tts: ModelSpec | None,
+    *,
+    live: bool,
+    param: str = "voice",
+) -> TargetVoice:
+    """A conversion's target voice, resolved as a speech request would: on `tts`, else on the model of the
+    cloned voice, else on the first live speech model that has a preset (or alias) of that name."""
+    name = name.strip()
+    if tts is None and name.startswith("voice_"):
+        row = (
+            await session.execute(select(Voice).where(Voice.id == name, Voice.account_id == account.id))
+        ).scalar_one_or_none()
+        if row is None:
+            raise VoiceNotFound(f"Voice '{name}' does not exist; list yours with GET /v1/voices.", param=param)
+        tts = await require_model(state, row.model, "tts", live=live)
+    candidates = [tts] if tts is not None else await _speech_models(state, live=live)
+    for spec in candidates:
+        try:
+            voice = await resolve_voice(session, state, account, spec, name)
+        except VoiceNotFound:
+            if tts is not None:
+                raise
+            continue
+        return TargetVoice(model=spec.id, preset=voice.preset, voice_id=voice.voice_id, requested=name)
+    raise VoiceNotFound(
+        f"Voice '{name}' is not a voice of any live speech model ({', '.join(m.id for m in candidates) or 'none'}); "
+        "list them with GET /v1/voices, name the model with `tts_model`, or use a cloned voice id (voice_...).",
+        param=param,
+    )
+
+
+def _voice_map(text: str | None) -> dict[str, str] | Literal["auto"] | None:
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidRequest(
+            'voices must be `auto` or a JSON object speaker -> voice, e.g. {"SPEAKER_00": "af_bella"}.',
+            param="voices",
+        ) from exc
+    if not isinstance(value, dict) or not value or len(value) > MAX_VOICE_MAP:
+        raise InvalidRequest(
+            f"voices must be `auto` or a JSON object of 1-{MAX_VOICE_MAP} speaker -> voice entries.", param="voices"
+        )
+    for speaker, voice in value.items():
+        if not _SPEAKER_LABEL.match(speaker) or not isinstance(voice, str) or not 0 < len(voice) <= 200:
+            raise InvalidRequest(
+                f"voices: '{str(speaker)[:40]}' must be a speaker label (e.g. SPEAKER_00, at most 64 characters) "
+                "mapped to a voice name.",
+                param="voices",
+            )
+    return dict(value)
+
+
+async def _auto_candidates(
+    state: AppState, session: AsyncSession, account: Account, tts: ModelSpec | None, *, live: bool
+) -> tuple[list[TargetVoice], dict[str, str]]:
+    """`voices=auto`: the presets of `tts` (else of the first live speech model with gendered presets) in the
+    order they are handed out, with their gender labels."""
+    specs = [tts] if tts is not None else await _speech_models(state, live=live)
+    for spec in specs:
+        names = await model_presets(state, spec)
+        labels = {n: (spec.describe_voice(n) if spec.describe_voice else {}) for n in names}
+        if tts is None and not any(label.get("gender") for label in labels.values()):
+            continue
+        # the model's own language first (a Kokoro voice's prefix), so English speech gets English voices
+        names = sorted(names, key=lambda n: (labels[n].get("language") not in (None, "en"), n))
+        voices = [TargetVoice(model=spec.id, preset=n, requested=n) for n in names]
+        return voices, {n: g for n, label in labels.items() if (g := label.get("gender"))}
+    raise InvalidRequest(
+        "voices=auto needs a live speech model whose presets are labelled by gender (e.g. kokoro); name the voices "
+        "instead.",
+        param="voices",
+    )
+
+
+async def voice_conversion_job(
+    state: AppState,
+    session: AsyncSession,
+    account: Account,
+    form: VoiceConversionCreate,
+    source: AudioSource,
+    *,
+    live: bool = True,
+) -> tuple[ModelSpec, VoiceConversionJob]:
+    spec = await require_model(state, form.model, "vc", live=live)
+    if form.sample_rate is not None and form.sample_rate not in SAMPLE_RATES:
+        raise InvalidRequest(f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}.", param="sample_rate")
+    _check_speakers(form.num_speakers, form.min_speakers, form.max_speakers)
+    mapping = _voice_map(form.voices)
+    diarization = form.diarization or mapping is not None
+    if spec.converts:  # tone-colour conversion: one voice for the whole recording
+        unsupported = [
+            name for name, asked in (("diarization", diarization), ("target_language", form.target_language)) if asked
+        ]
+        if unsupported or form.tts_model:
+            asked = ", ".join(unsupported) or "tts_model"
+            raise InvalidRequest(
+                f"Model '{spec.id}' converts the whole recording into one voice; {asked} needs model=revoice.",
+                param=(unsupported or ["tts_model"])[0],
+            )
+        if not form.voice:
+            raise InvalidRequest("Send the target voice as `voice`.", param="voice")
+        resolved = await resolve_voice(session, state, account, spec, form.voice)
+        voice: TargetVoice | None = TargetVoice(
+            model=spec.id, preset=resolved.preset, voice_id=resolved.voice_id, requested=form.voice
+        )
+        voices: dict[str, TargetVoice] = {}
+        auto: tuple[list[TargetVoice], dict[str, str]] = ([], {})
+    else:
+        tts = await require_model(state, form.tts_model, "tts", live=live) if form.tts_model else None
+        if not form.voice and mapping is None:
+            raise InvalidRequest(
+                "Send the target voice as `voice` (or, with diarization, `voices`: a speaker -> voice map or auto).",
+                param="voice",
+            )
+        voice = await target_voice(state, session, account, form.voice, tts, live=live) if form.voice else None
+        voices = {}
+        if isinstance(mapping, dict):
+            for speaker, name in mapping.items():
+                voices[speaker] = await target_voice(state, session, account, name, tts, live=live, param="voices")
+        auto = await _auto_candidates(state, session, account, tts, live=live) if mapping == "auto" else ([], {})
+    if form.language and not spec.converts:
+        check_language(MODELS[DEFAULT_STT_MODEL], form.language)
+    return spec, VoiceConversionJob(
+        response_format=form.response_format,
+        sample_rate=form.sample_rate,
+        diarization=diarization,
+        num_speakers=form.num_speakers,
+        min_speakers=form.min_speakers,
+        max_speakers=form.max_speakers,
+        language=form.language,
+        target_language=form.target_language,
+        stream=form.stream,
+        voice=voice,
+        voices=voices,
+        auto_voices=auto[0],
+        auto_genders=auto[1],
+        filename=source.filename,
+        header_duration=source.duration,
+        audio_key=source.key,
+        input_keys=[source.key] if source.uploaded else [],
     )

@@ -7,11 +7,13 @@ the worker says `done`. The job row stays the source of truth: a lost `done` is 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AppState
@@ -141,3 +143,54 @@ async def sse_events(
         yield error_event(job, job_id)
         return
     yield sse(done(job))
+
+
+async def _audio_bytes(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
+    """Encoded audio bytes as the worker produces them (a wav header first, then samples)."""
+    try:
+        async for item in relay(state, job_id, pubsub, budget):
+            if item.get("type") == "audio":
+                yield base64.b64decode(item["b64"])
+    except JobStreamTimeout:
+        return  # the connection ends; the finished audio stays available at GET /v1/jobs/{id}/result
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def stream_audio(
+    state: AppState,
+    session: AsyncSession,
+    job: Job,
+    budget: float,
+    *,
+    sse_format: bool,
+    media_type: str,
+    done: Callable[[Job], dict[str, Any]],
+) -> StreamingResponse | Job:
+    """A job's audio as it is produced: raw chunked bytes of `media_type`, or (`sse_format`) `<kind>.audio.delta`
+    events with base64 audio and then `done(job)`. Raw audio's status line waits for the first bytes, so a job
+    that fails before any audio comes answers with its error and status as a whole-file request would: then (or
+    when nothing came within the budget) the job row is returned for the route to answer from."""
+    pubsub = await subscribe_and_enqueue(state, session, job)
+    if sse_format:
+        kind = "speech" if job.kind == "tts" else "conversion"
+
+        def delta(item: dict[str, Any]) -> dict[str, Any] | None:
+            return {"type": f"{kind}.audio.delta", "audio": item["b64"]} if item.get("type") == "audio" else None
+
+        return StreamingResponse(
+            sse_events(state, job.id, pubsub, budget, delta=delta, done=done),
+            media_type="text/event-stream",
+            headers={"X-Job-Id": job.id, **SSE_HEADERS},
+        )
+    chunks = _audio_bytes(state, job.id, pubsub, budget)
+    first = await anext(chunks, None)
+    if first is not None:
+        return StreamingResponse(
+            _prepend(first, chunks), media_type=media_type, headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"}
+        )
+    return await final_job(state, job.id) or job

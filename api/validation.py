@@ -45,10 +45,15 @@ async def require_model(state: AppState, model_id: str, kind: str, *, live: bool
     model_id = await resolve_model_alias(state, model_id, kind)
     spec = MODELS.get(model_id)
     if spec is None:
-        known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind))
+        known = ", ".join(sorted(m.id for m in MODELS.values() if m.kind == kind or (kind == "vc" and m.converts)))
         raise ModelNotFound(f"Model '{model_id}' does not exist. Known models: {known}.", param="model")
-    if spec.kind != kind:
-        what = {"tts": "text-to-speech", "stt": "speech-to-text", "diarization": "diarization (component)"}[spec.kind]
+    if spec.kind != kind and not (kind == "vc" and spec.converts):  # a TTS model with a converter converts too
+        what = {
+            "tts": "text-to-speech",
+            "stt": "speech-to-text",
+            "vc": "voice-conversion",
+            "diarization": "diarization (component)",
+        }[spec.kind]
         raise InvalidRequest(f"Model '{model_id}' is a {what} model and cannot serve this request.", param="model")
     fleet = await state.fleet.current()
     if fleet.is_live(spec.id) or spec.id in state.settings.models_on_demand:  # on demand: the queue starts a pool

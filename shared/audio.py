@@ -1,7 +1,8 @@
 """Audio decode, resample and encode with PyAV (FFmpeg), shared by the API (probing) and workers.
 
 Decoding accepts anything FFmpeg reads (wav, flac, mp3, ogg/opus, m4a, webm, video containers' audio track)
-and yields float32 samples at the requested rate. Encoding covers the API's output formats.
+and yields float32 samples at the requested rate. Encoding covers the API's output formats; time-stretching
+(`atempo`) fits re-spoken phrases to their source's time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import struct
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
@@ -199,6 +201,48 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
 
 
+MIN_TEMPO, MAX_TEMPO = 0.5, 4.0
+
+
+def time_stretch(samples: np.ndarray, rate: int, tempo: float) -> np.ndarray:
+    """Mono float32 samples played `tempo` times as fast at the same pitch (FFmpeg's `atempo`, WSOLA): 1.25 gives
+    80% of the duration. Tempo is clamped to 0.5-4.0."""
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    tempo = min(MAX_TEMPO, max(MIN_TEMPO, float(tempo)))
+    if samples.size == 0 or abs(tempo - 1.0) < 1e-3:
+        return samples
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
+    # one atempo instance is exact within 0.5-2.0; beyond, a chain of them (as FFmpeg's documentation advises)
+    stages: list[float] = []
+    rest = tempo
+    while rest > 2.0:
+        stages.append(2.0)
+        rest /= 2.0
+    stages.append(rest)
+    node = source
+    for stage in stages:
+        step = graph.add("atempo", f"{stage:.6f}")
+        node.link_to(step)
+        node = step
+    sink = graph.add("abuffersink")
+    node.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = rate
+    frame.pts = 0
+    frame.time_base = Fraction(1, rate)
+    graph.push(frame)
+    graph.push(None)
+    out: list[np.ndarray] = []
+    while True:
+        try:
+            out.append(graph.pull().to_ndarray().reshape(-1))
+        except (EOFError, BlockingIOError, av.error.EOFError):
+            break
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
+
+
 def _to_int16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
 
@@ -210,11 +254,13 @@ class StreamEncoder:
     (unknown length, as players accept for live streams) unless `streaming=False`.
     """
 
-    def __init__(self, fmt: str, sample_rate: int, *, streaming: bool = True) -> None:
+    def __init__(self, fmt: str, sample_rate: int, *, streaming: bool = True, pcm_rate: int | None = None) -> None:
         if fmt not in OUTPUT_FORMATS:
             raise ValueError(f"unsupported output format {fmt!r}")
         self.format = OUTPUT_FORMATS[fmt]
         self.input_rate = sample_rate
+        # raw pcm at another rate than its default (a request's `sample_rate`)
+        self._forced_rate = pcm_rate if pcm_rate and fmt == "pcm" else self.format.sample_rate
         self.streaming = streaming
         self._buf = _DrainableBuffer()
         self._container: Any = None
@@ -231,7 +277,7 @@ class StreamEncoder:
 
     @property
     def output_rate(self) -> int:
-        return self.format.sample_rate or self.input_rate
+        return self._forced_rate or self.input_rate
 
     def _open_container(self) -> None:
         fmt = self.format
@@ -252,7 +298,7 @@ class StreamEncoder:
     def write(self, samples: np.ndarray) -> bytes:
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         if self._container is None:
-            if self.format.sample_rate and self.format.sample_rate != self.input_rate:
+            if self._forced_rate and self._forced_rate != self.input_rate:
                 samples = self._resample_raw(samples)
             pcm = _to_int16(samples).tobytes()
             if self.format.name == "wav" and not self._raw_header_sent:
@@ -338,8 +384,9 @@ def _wav_header(sample_rate: int, data_len: int | None) -> bytes:
     )
 
 
-def encode(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
-    """Encode a whole clip of float32 mono samples to a complete file in `fmt`."""
+def encode(samples: np.ndarray, sample_rate: int, fmt: str, *, pcm_rate: int | None = None) -> bytes:
+    """Encode a whole clip of float32 mono samples to a complete file in `fmt` (raw pcm at `pcm_rate` if given,
+    else 24 kHz)."""
     if fmt == "wav":
         buf = io.BytesIO()
         with wave.open(buf, "wb") as wav:
@@ -348,5 +395,5 @@ def encode(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
             wav.setframerate(sample_rate)
             wav.writeframes(_to_int16(np.asarray(samples, dtype=np.float32).reshape(-1)).tobytes())
         return buf.getvalue()
-    encoder = StreamEncoder(fmt, sample_rate, streaming=False)
+    encoder = StreamEncoder(fmt, sample_rate, streaming=False, pcm_rate=pcm_rate)
     return encoder.write(samples) + encoder.close()

@@ -20,7 +20,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
-Kind = Literal["tts", "stt", "diarization"]  # diarization: a component the STT workers run, no job of its own
+# diarization: a component the STT workers run, no job of its own; vc: speech in, speech out (voice conversion)
+Kind = Literal["tts", "stt", "vc", "diarization"]
 
 ENGINE_PACKAGE = "workers.engines"
 ENTRY_POINT_GROUP = "speechtospeechai.engines"
@@ -64,7 +65,8 @@ class WeightsSource:
 
 @dataclass(frozen=True)
 class Prices:
-    """Credits: per 1000 characters spoken (TTS), per second of audio transcribed (STT), flat per voice clone."""
+    """Credits: per 1000 characters spoken (TTS), per second of input audio transcribed (STT) or converted (voice
+    conversion), flat per voice clone."""
 
     per_1k_chars: float = 0.0
     per_audio_second: float = 0.0
@@ -98,6 +100,10 @@ class ModelSpec:
     preference: int = 0  # higher wins when the server picks a model itself (default clone model, transcriber)
     family: str = ""  # the engine that serves it (filled in by EngineSpec)
     license: str = ""  # of the weights, as their publisher states it (SPDX id)
+    converts: bool = False  # also converts speech to a target voice (a `vc` job), as a TTS model with a converter
+    # a pipeline of other models (re-voicing: a transcriber and a TTS model): installed when this, given the model
+    # folder, says its parts are; it has no weights of its own
+    installed_with: Callable[[Path], bool] | None = None
 
     def weights_dir(self, model_dir: Path) -> Path:
         return model_dir / self.id
@@ -110,6 +116,8 @@ class ModelSpec:
 
     def is_installed(self, model_dir: Path) -> bool:
         """Whether the weights the model needs are present under model_dir (no loading, no hashing)."""
+        if self.installed_with is not None:
+            return self.installed_with(model_dir)
         if self.find_voices is not None:
             return bool(self.find_voices(self.weights_dir(model_dir)))
         root = self.weights_dir(model_dir)
@@ -213,7 +221,7 @@ class _Models(Mapping[str, ModelSpec]):
 def _model_table() -> dict[str, ModelSpec]:
     table = {m.id: m for e in engines().values() for m in e.models}
     # the catalog lists speech models first, then transcription models, as the contract does
-    order = {"tts": 0, "stt": 1, "diarization": 2}
+    order = {"tts": 0, "stt": 1, "vc": 2, "diarization": 3}
     return dict(sorted(table.items(), key=lambda kv: (order[kv[1].kind], not kv[1].bundled, kv[0])))
 
 

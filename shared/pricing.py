@@ -66,7 +66,7 @@ def tts_cost(spec: ModelSpec, text: str | int) -> Cost:
 
 
 def stt_cost(spec: ModelSpec, audio_seconds: float) -> Cost:
-    """Transcription of `audio_seconds` of audio."""
+    """Transcription (or conversion) of `audio_seconds` of audio."""
     if not math.isfinite(audio_seconds) or audio_seconds < 0:
         audio_seconds = 0.0
     seconds = round(audio_seconds, 3)

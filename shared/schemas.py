@@ -12,6 +12,7 @@ from shared.jobkinds.clone import CloneResult
 from shared.jobkinds.design import DesignResult
 from shared.jobkinds.speech import SpeechCreate, SpeechResult
 from shared.jobkinds.transcription import TranscriptionCreate
+from shared.jobkinds.voice_conversion import VoiceConversionResult
 from shared.transcripts import TranscriptionPublic
 from shared.types import CreditAmount, StrictBool, StrictCount
 
@@ -19,6 +20,8 @@ from shared.types import CreditAmount, StrictBool, StrictCount
 __all__ = ["CloneResult", "SpeechCreate", "SpeechResult", "TranscriptionCreate", "TranscriptionPublic"]
 
 JobState = Literal["queued", "running", "succeeded", "failed", "canceled"]
+# tts: speech, stt: transcription (and diarization, translation), clone, design: voices, vc: voice conversion
+JobKindName = Literal["tts", "stt", "clone", "design", "vc"]
 
 
 # --- errors -------------------------------------------------------------------------------------------
@@ -120,10 +123,13 @@ class JobError(BaseModel):
     message: str
 
 
+JobResult = TranscriptionPublic | SpeechResult | CloneResult | DesignResult | VoiceConversionResult
+
+
 class JobPublic(BaseModel):
     id: str
     object: Literal["job"] = "job"
-    kind: Literal["tts", "stt", "clone", "design"]
+    kind: JobKindName
     model: str
     status: JobState
     progress: float = Field(description="0-1; how much of the job is done.")
@@ -132,10 +138,11 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: JobError | None = None
-    result: TranscriptionPublic | SpeechResult | CloneResult | DesignResult | None = Field(
+    result: JobResult | None = Field(
         default=None,
         description="Once succeeded: the transcription (speech to text, the `json` format), the audio's metadata "
-        "(speech) or the enrolled voice (clone).",
+        "(speech), the enrolled voice (clone) or the converted audio's metadata with its phrases (voice "
+        "conversion).",
     )
     result_url: str | None = Field(default=None, description="Download the audio output here (same API key).")
     presigned_url: str | None = Field(
@@ -165,8 +172,9 @@ class ModelPublic(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "speechtospeechai"
-    kind: Literal["tts", "stt", "diarization"] = Field(
-        description="`diarization`: a model the transcription workers run for speaker turns (no requests name it)."
+    kind: Literal["tts", "stt", "vc", "diarization"] = Field(
+        description="`vc`: speech in, speech out in another voice (POST /v1/audio/voice-conversions); "
+        "`diarization`: a model the transcription workers run for speaker turns (no requests name it)."
     )
     family: str
     description: str
@@ -189,6 +197,9 @@ class ModelPublic(BaseModel):
         default=None, description="This id is a configured alias (MODEL_ALIASES) of that model, which serves it."
     )
     can_clone: bool = False
+    converts: bool = Field(
+        default=False, description="Serves voice conversions (POST /v1/audio/voice-conversions) besides its own kind."
+    )
     emotions: bool = Field(
         default=False, description="Takes `emotion` (false: only `neutral` or none is accepted, others get 400)."
     )
@@ -349,11 +360,11 @@ class LedgerList(BaseModel):
 class UsageDay(BaseModel):
     date: date_
     model: str
-    kind: Literal["tts", "stt", "clone", "design"]
+    kind: JobKindName
     requests: int = Field(description="Jobs created.")
     succeeded: int = Field(description="Jobs that succeeded (the billed ones).")
     characters: int = Field(description="Characters synthesized by succeeded jobs.")
-    audio_seconds: float = Field(description="Seconds of audio transcribed by succeeded jobs.")
+    audio_seconds: float = Field(description="Seconds of audio transcribed or converted by succeeded jobs.")
     credits: float = Field(description="Credits charged.")
 
 
@@ -400,7 +411,9 @@ class FileDeleted(BaseModel):
     deleted: bool = True
 
 
-BatchEndpoint = Literal["/v1/audio/speech", "/v1/audio/transcriptions", "/v1/voices/clone"]
+BatchEndpoint = Literal[
+    "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/voices/clone", "/v1/audio/voice-conversions"
+]
 
 
 class BatchInlineRequest(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -17,12 +17,14 @@ from api.pages import page
 from api.routes.transcriptions import transcript_of
 from shared import jobs
 from shared.db.models import Job
-from shared.schemas import ErrorResponse, JobList, JobPublic, JobState
+from shared.jobkinds.voice_conversion import VoiceConversionResult
+from shared.schemas import ErrorResponse, JobKindName, JobList, JobPublic, JobState
 from shared.transcripts import RESPONSE_FORMATS, render, to_diarization
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+SPOKEN_FORMATS = ("json", "text", "srt", "vtt", "rttm")
 
 
 async def _own_job(session: SessionDep, account: AccountDep, job_id: str) -> Job:
@@ -41,9 +43,7 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
     after: Annotated[str | None, Query(max_length=64, description="The last job id of the previous page.")] = None,
     status: Annotated[JobState | None, Query(description="Only jobs in this state.")] = None,
-    kind: Annotated[
-        Literal["tts", "stt", "clone", "design"] | None, Query(description="Only jobs of this kind.")
-    ] = None,
+    kind: Annotated[JobKindName | None, Query(description="Only jobs of this kind.")] = None,
 ) -> JobList:
     stmt = select(Job).where(Job.account_id == account.id)
     if status:
@@ -83,6 +83,7 @@ async def get_job(
             "content": {"audio/*": {}, "application/json": {}, "text/plain": {}},
         },
         302: {"description": "Redirect to a presigned URL (`?redirect=true` with an S3 store)."},
+        400: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
     },
@@ -94,7 +95,11 @@ async def get_job_result(
     state: StateDep,
     redirect: Annotated[bool, Query(description="Redirect to a presigned URL when the store has one.")] = False,
     response_format: Annotated[
-        str | None, Query(description="Transcription jobs: json, verbose_json, text, srt, vtt, diarized_json or rttm.")
+        str | None,
+        Query(
+            description="Transcription jobs: json, verbose_json, text, srt, vtt, diarized_json or rttm. Voice "
+            "conversions: json, text, srt, vtt or rttm of what the output says (unset: the audio)."
+        ),
     ] = None,
 ) -> Response:
     job = await _own_job(session, account, job_id)
@@ -110,6 +115,17 @@ async def get_job_result(
         if request.speakers_only and fmt == "json":  # a diarization job: its turns
             return Response(content=to_diarization(transcript).model_dump_json(), media_type="application/json")
         body, media_type = render(transcript, fmt, words=request.words, uri=request.rttm_uri)
+        return Response(content=body, media_type=media_type)
+    if job.kind == "vc" and response_format is not None:  # what the converted audio says, with its times
+        transcript = VoiceConversionResult.model_validate(job.result).transcript
+        if transcript is None or response_format not in SPOKEN_FORMATS:
+            what = "has no transcript (tone-colour conversion keeps the words unread)" if transcript is None else ""
+            raise InvalidRequest(
+                f"This conversion {what or 'renders its transcript as ' + ', '.join(SPOKEN_FORMATS)}; "
+                "leave response_format unset for the audio.",
+                param="response_format",
+            )
+        body, media_type = render(transcript, response_format, uri=job.id)
         return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")

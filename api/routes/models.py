@@ -37,12 +37,13 @@ def model_public(spec: ModelSpec, state: AppState, fleet: Fleet) -> ModelPublic:
         voice_aliases=aliases_for(state.settings, spec, voices),
         voice_blends=spec.voice_blends,
         can_clone=spec.can_clone,
+        converts=spec.converts,
         emotions=spec.emotions,
         streaming=spec.streaming,
         install_hint=None if installed else spec.install_hint,
         prices=ModelPrices(
             per_1k_characters=prices.per_1k_chars if spec.kind == "tts" else None,
-            per_audio_second=prices.per_audio_second if spec.kind == "stt" else None,
+            per_audio_second=prices.per_audio_second if spec.kind in ("stt", "vc") or spec.converts else None,
             per_clone=prices.per_clone if spec.can_clone else None,
         ),
     )

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 
-from api.deps import AccountDep, AppState, SessionDep, SettingsDep, StateDep
-from api.dispatch import accepted, create_job, raise_for_failed, submit_and_wait, wants_async
+from api.deps import AccountDep, SessionDep, SettingsDep, StateDep
+from api.dispatch import accepted, audio_output, create_job, submit_and_wait, wants_async
 from api.requests import speech_job
-from api.streaming import SSE_HEADERS, JobStreamTimeout, final_job, relay, sse_events, subscribe_and_enqueue
+from api.streaming import stream_audio
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
 from shared.audio import OUTPUT_FORMATS
@@ -75,66 +71,30 @@ async def create_speech(
     )
     fmt = OUTPUT_FORMATS[body.format]
     if streaming:
-        pubsub = await subscribe_and_enqueue(state, session, job)
-        budget = settings.limits.sync_wait_seconds
-        if body.stream_format == "sse":
-            return StreamingResponse(
-                _sse_audio(state, job.id, pubsub, budget),
-                media_type="text/event-stream",
-                headers={"X-Job-Id": job.id, **SSE_HEADERS},
-            )
-        chunks = _raw_audio(state, job.id, pubsub, budget)
-        # the status line waits for the first audio, so a job that fails before speaking still answers with its
-        # error and status (and one past the budget with 202), as a whole-file request would
-        first = await anext(chunks, None)
-        if first is not None:
-            return StreamingResponse(
-                _prepend(first, chunks),
-                media_type=fmt.content_type,
-                headers={"X-Job-Id": job.id, "Cache-Control": "no-cache"},
-            )
-        finished_job = await final_job(state, job.id)
-        if finished_job is None or finished_job.state not in jobs.TERMINAL:
-            return accepted(request, state, finished_job or job)
-        job, finished = finished_job, True
+        streamed = await stream_audio(
+            state,
+            session,
+            job,
+            settings.limits.sync_wait_seconds,
+            sse_format=body.stream_format == "sse",
+            media_type=fmt.content_type,
+            done=_speech_done,
+        )
+        if not isinstance(streamed, Job):
+            return streamed
+        if streamed.state not in jobs.TERMINAL:
+            return accepted(request, state, streamed)
+        job, finished = streamed, True
     else:
         job, finished = await submit_and_wait(
             state, session, job, wait=not is_async, timeout=settings.limits.sync_wait_seconds, client=request
         )
     if not finished:
         return accepted(request, state, job)
-    if job.state != jobs.SUCCEEDED:
-        raise_for_failed(job)
-    assert job.output_key
-    data = await anyio.to_thread.run_sync(state.store.get_bytes, job.output_key)
-    return Response(content=data, media_type=job.output_content_type or fmt.content_type, headers={"X-Job-Id": job.id})
+    return await audio_output(state, job, fmt.content_type)
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest:
-        yield chunk
-
-
-async def _raw_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
-    """Encoded audio bytes as the worker produces them (a wav header first, then samples)."""
-    try:
-        async for item in relay(state, job_id, pubsub, budget):
-            if item.get("type") == "audio":
-                yield base64.b64decode(item["b64"])
-    except JobStreamTimeout:
-        return  # the connection ends; the finished audio stays available at GET /v1/jobs/{id}/result
-
-
-def _sse_audio(state: AppState, job_id: str, pubsub: Any, budget: float) -> AsyncIterator[bytes]:
-    """OpenAI-style `speech.audio.delta` events with base64 audio, then `speech.audio.done`."""
-
-    def delta(item: dict[str, Any]) -> dict[str, Any] | None:
-        return {"type": "speech.audio.delta", "audio": item["b64"]} if item.get("type") == "audio" else None
-
-    def done(job: Job) -> dict[str, Any]:
-        result = SpeechResult.model_validate(job.result)
-        usage = {"input_characters": result.characters, "duration": result.duration}
-        return {"type": "speech.audio.done", "job_id": job_id, "usage": usage}
-
-    return sse_events(state, job_id, pubsub, budget, delta=delta, done=done)
+def _speech_done(job: Job) -> dict[str, Any]:
+    result = SpeechResult.model_validate(job.result)
+    usage = {"input_characters": result.characters, "duration": result.duration}
+    return {"type": "speech.audio.done", "job_id": job.id, "usage": usage}

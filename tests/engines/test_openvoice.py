@@ -150,3 +150,34 @@ def test_missing_package_names_extra(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "scipy.signal", None)  # as if SciPy were not installed
     with pytest.raises(ModelNotInstalled, match=r"pip install -e '\.\[openvoice\]'"):
         load_engine(SPEC, root)
+
+
+def test_convert_voice_keeps_length_and_follows_the_target(engine, reference: VoiceReference) -> None:
+    """A recording converted piece by piece (cut at quiet points) comes back exactly as long, and differs by the
+    target: a cloned voice's tone colour, or the base voice's."""
+    from shared import audio
+    from tests.services import TESTDATA
+
+    speech = audio.decode(TESTDATA / "jfk.flac", sample_rate=engine.sample_rate)
+    source = np.concatenate([speech, speech])  # 22 s: converted in two pieces
+    to_clone = list(engine.convert_voice(source, voice="joe", conditioning=engine.enroll(reference)))
+    assert len(to_clone) == 2 and all(c.dtype == np.float32 for c in to_clone)
+    cloned_audio = np.concatenate(to_clone)
+    assert cloned_audio.size == source.size and np.isfinite(cloned_audio).all()
+    to_base = np.concatenate(list(engine.convert_voice(source, voice="joe")))
+    assert to_base.size == source.size
+    assert not np.allclose(cloned_audio, to_base)
+    with pytest.raises(InvalidInput, match="no voice 'nobody'"):
+        list(engine.convert_voice(source, voice="nobody"))
+
+
+def test_quiet_pieces_cut_in_pauses() -> None:
+    from workers.engines.openvoice import quiet_pieces
+
+    rate = 1000
+    loud = np.ones(rate * 5, dtype=np.float32)
+    samples = np.concatenate([loud, np.zeros(rate // 2, dtype=np.float32), loud, loud])  # a pause at 5.0-5.5 s
+    pieces = list(quiet_pieces(samples, rate, 6.0))
+    assert sum(p.size for p in pieces) == samples.size
+    assert all(p.size <= 6 * rate for p in pieces)
+    assert 5.0 * rate <= pieces[0].size <= 5.5 * rate  # the first cut falls inside the pause

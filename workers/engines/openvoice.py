@@ -67,6 +67,7 @@ TAU = 0.3  # OpenVoice's default sampling temperature of the posterior encoder i
 LRELU_SLOPE = 0.1
 SE_WINDOW_SECONDS = 10.0  # OpenVoice's se_extractor cuts references into ~10 s speech segments
 SE_MIN_SECONDS = 1.0
+CONVERT_PIECE_SECONDS = 12.0  # a recording is converted (and streamed) in pieces of at most this length
 # Read by the base voice once to estimate its own tone colour (the source speaker embedding).
 CALIBRATION_TEXT = (
     "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. "
@@ -314,6 +315,23 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     return resample_poly(samples, target_rate // g, source_rate // g).astype(np.float32)
 
 
+def quiet_pieces(samples: np.ndarray, rate: int, max_seconds: float) -> Iterator[np.ndarray]:
+    """`samples` in consecutive pieces of at most `max_seconds`, each cut at the quietest 20 ms of the last third
+    of its allowed length (a pause, where one is), so no word is split."""
+    longest = max(1, int(max_seconds * rate))
+    frame = max(1, rate // 50)
+    start = 0
+    while samples.size - start > longest:
+        lo, hi = start + longest * 2 // 3, start + longest
+        window = samples[lo:hi]
+        n = window.size // frame
+        energy = np.square(window[: n * frame].reshape(n, frame)).mean(axis=1)
+        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        yield samples[start:cut]
+        start = cut
+    yield samples[start:]
+
+
 class OpenVoiceEngine:
     def __init__(self, model_dir: Path, spec: ModelSpec, *, device: str | None = None) -> None:
         path = spec.weights_dir(model_dir)
@@ -417,6 +435,34 @@ class OpenVoiceEngine:
             lengths = torch.tensor([spec.size(-1)], device=self.device)
             audio = self.net.voice_conversion(spec, lengths, src_se, tgt_se, tau)
         return to_float32(audio[0, 0])
+
+    def convert_voice(
+        self, samples: np.ndarray, *, voice: str, conditioning: Conditioning | None = None
+    ) -> Iterator[np.ndarray]:
+        """Voice conversion of a recording at the converter's rate: its own tone colour (measured on it) replaced by
+        the target's (a cloned voice's conditioning, else the base voice `voice`'s), converted in pieces cut at
+        quiet points (at most CONVERT_PIECE_SECONDS each) and yielded as each is done; the output is exactly as
+        long as the input, its timing and prosody the input's."""
+        import torch
+
+        if conditioning is not None:
+            tgt = torch.from_numpy(conditioning["tone_color"]).to(self.device)
+        elif voice in self.voices():
+            tgt = self.source_se(voice)
+        else:
+            raise InvalidInput(
+                f"Model '{self.spec.id}' has no voice '{voice}'; use a base voice ({', '.join(self.voices())}) or a "
+                "cloned voice id.",
+                code="voice_not_found",
+            )
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if samples.size < self.win:
+            yield samples
+            return
+        src = self.extract_se(samples)
+        for piece in quiet_pieces(samples, self.sample_rate, CONVERT_PIECE_SECONDS):
+            out = self.convert(piece, src, tgt) if piece.size >= self.win else piece
+            yield np.pad(out[: piece.size], (0, max(0, piece.size - out.size)))
 
     def synthesize(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         import torch

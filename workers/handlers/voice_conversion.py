@@ -1,0 +1,281 @@
+"""Speech to speech: the stored upload re-voiced (transcribed, re-spoken phrase by phrase on the source's timeline,
+each speaker in their own voice, optionally dubbed into English) or converted in tone colour (OpenVoice V2).
+Audio is streamed as each part becomes final."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+from shared import audio
+from shared.catalog import MODELS
+from shared.errors import ErrorCode
+from shared.jobkinds.voice_conversion import Phrase, TargetVoice, VoiceConversionJob, VoiceConversionResult
+from shared.storage import batch_output_key, output_key
+from workers.engines.base import InvalidAudio, InvalidInput, ModelNotInstalled, SynthesisOptions
+from workers.engines.diarize import SpeakerConstraints
+from workers.engines.revoice import (
+    Revoicer,
+    SourcePhrase,
+    dubbed_phrases,
+    median_pitch,
+    phrases_of,
+    pick_voices,
+    spoken_transcript,
+)
+from workers.handlers.clone import transcriber
+from workers.handlers.transcription import diarizer
+from workers.runner import JobContext, Outcome, local_input
+from workers.synthesis import fade, trim_silence
+from workers.transcribe import STTRequest, transcribe_file
+from workers.voices import enroll_for, load_voice
+
+TRANSCRIBE_SHARE = 0.5  # of the progress: the transcription, then the phrases
+PITCH_SECONDS = 30.0  # of each speaker's speech measured for `voices=auto`
+
+
+class _Output:
+    """The encoded output: streamed as it grows when the request streams, kept whole for the stored file."""
+
+    def __init__(self, job: JobContext, fmt: str, rate: int) -> None:
+        self.job, self.fmt, self.rate = job, fmt, rate
+        self.parts: list[np.ndarray] = []
+        self.streamed: list[bytes] = []
+        pcm_rate = job.request.sample_rate
+        self.pcm_rate = pcm_rate
+        self.encoder = audio.StreamEncoder(fmt, rate, pcm_rate=pcm_rate) if job.request.stream else None
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self.streamed.append(data)
+            self.job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
+
+    def write(self, samples: np.ndarray) -> None:
+        if samples.size == 0:
+            return
+        self.parts.append(samples)
+        if self.encoder is not None:
+            self._emit(self.encoder.write(samples))
+
+    def finish(self) -> tuple[np.ndarray, bytes]:
+        samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.float32)
+        if self.encoder is not None:
+            self._emit(self.encoder.close())
+        # a streamed wav carries an open-ended header; the stored file gets a complete one
+        streamed = self.encoder is not None and self.fmt != "wav"
+        return samples, b"".join(self.streamed) if streamed else audio.encode(
+            samples, self.rate, self.fmt, pcm_rate=self.pcm_rate
+        )
+
+
+def _store(job: JobContext, data: bytes, fmt: str) -> str:
+    spec = audio.OUTPUT_FORMATS[fmt]
+    key = batch_output_key(job.job.batch_id, job.id, spec.extension) if job.job.batch_id else None
+    key = key or output_key(job.account_id, job.id, spec.extension)
+    job.worker.store.put_bytes(key, data, spec.content_type)
+    return key
+
+
+def convert(job: JobContext) -> Outcome:
+    req: VoiceConversionJob = job.request
+    if not req.audio_key:
+        raise InvalidInput("the job has no input audio")
+    try:
+        if MODELS[job.model].converts:
+            return _tone_color(job, req)
+        return _revoice(job, req)
+    except audio.AudioDecodeError as exc:
+        raise InvalidAudio(f"The uploaded file is not usable audio: {exc}.") from exc
+
+
+def _tone_color(job: JobContext, req: VoiceConversionJob) -> Outcome:
+    """The converter's own conversion: the input's timbre replaced by the target voice's, its prosody kept."""
+    ctx = job.worker
+    voice = req.voice
+    if voice is None:
+        raise InvalidInput("Tone-colour conversion needs `voice`.")
+    started = time.monotonic()
+    with ctx.residency.use(job.model) as engine, local_input(ctx.store, req.audio_key) as path:
+        rate = int(engine.sample_rate)
+        samples = audio.decode(str(path), sample_rate=rate)
+        conditioning = enroll_for(ctx, engine, job.model, load_voice(ctx, voice.voice_id)) if voice.voice_id else None
+        target = req.sample_rate or rate
+        output = _Output(job, req.response_format, target)
+        done = 0
+        for chunk in engine.convert_voice(samples, voice=voice.preset, conditioning=conditioning):
+            chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
+            output.write(audio.resample(chunk, rate, target))
+            done += chunk.size
+            job.progress(min(0.99, done / max(1, samples.size)))
+    out, data = output.finish()
+    duration = samples.size / rate
+    return _outcome(job, req, data, out, target, duration, started, method="tone-color", voices={"": voice.requested})
+
+
+def _voice_for(req: VoiceConversionJob, speaker: str | None, auto: dict[str, str]) -> TargetVoice:
+    if speaker is not None and speaker in req.voices:
+        return req.voices[speaker]
+    if speaker is not None and speaker in auto:
+        return next(v for v in req.auto_voices if v.preset == auto[speaker])
+    if req.voice is not None:
+        return req.voice
+    if req.auto_voices:  # no speaker found at all (silence, or diarization off): the first candidate
+        return req.auto_voices[0]
+    named = ", ".join(sorted(req.voices)) or "none"
+    raise InvalidInput(
+        f"Speaker {speaker or '(undiarized)'} has no voice: `voices` names {named}; add it there, or send `voice` "
+        "for every speaker it does not name.",
+        code=ErrorCode.invalid_request,
+    )
+
+
+def _auto_voices(job: JobContext, req: VoiceConversionJob, path: Any, phrases: list[SourcePhrase]) -> dict[str, str]:
+    """`voices=auto`: each speaker's median pitch over their first PITCH_SECONDS of phrases picks a distinct
+    preset of the matching gender."""
+    talk: dict[str, float] = {}
+    for phrase in phrases:
+        if phrase.speaker is not None:
+            talk[phrase.speaker] = talk.get(phrase.speaker, 0.0) + phrase.span
+    if not talk or not req.auto_voices:
+        return {}
+    rate = 16000
+    samples = audio.decode(str(path), sample_rate=rate)
+    pitches: dict[str, float | None] = {}
+    for speaker in talk:
+        pieces, total = [], 0.0
+        for phrase in phrases:
+            if phrase.speaker == speaker and total < PITCH_SECONDS:
+                pieces.append(samples[int(phrase.start * rate) : int(phrase.end * rate)])
+                total += phrase.span
+        pitches[speaker] = median_pitch(np.concatenate(pieces), rate) if pieces else None
+    candidates = [(v.preset, req.auto_genders.get(v.preset)) for v in req.auto_voices]
+    return pick_voices(pitches, candidates, sorted(talk, key=lambda s: -talk[s]))
+
+
+def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
+    ctx = job.worker
+    stt_model = transcriber(ctx)
+    if stt_model is None:
+        raise ModelNotInstalled("Re-voicing needs a speech-to-text model on the worker: `s2s models install bundled`.")
+    started = time.monotonic()
+    dubbing = req.target_language is not None
+    request = STTRequest(
+        language=req.language,
+        words=True,
+        diarization=req.diarization,
+        constraints=SpeakerConstraints(
+            num_speakers=req.num_speakers, min_speakers=req.min_speakers, max_speakers=req.max_speakers
+        ),
+        task="translate" if dubbing else "transcribe",
+    )
+    with local_input(ctx.store, req.audio_key) as path:
+        with ctx.residency.use(stt_model) as stt:
+            transcript = transcribe_file(
+                stt,
+                path,
+                request,
+                expected_duration=req.header_duration,
+                chunk_seconds=ctx.settings.stt_chunk_seconds,
+                diarizer=diarizer(ctx) if req.diarization else None,
+                on_progress=lambda p: job.progress(p * TRANSCRIBE_SHARE),
+            )
+        phrases = dubbed_phrases(transcript) if dubbing else phrases_of(transcript)
+        auto = _auto_voices(job, req, path, phrases) if req.auto_voices and req.diarization else {}
+    voices = {phrase.speaker: _voice_for(req, phrase.speaker, auto) for phrase in phrases}
+    language = req.target_language or transcript.language or "en"
+    with ExitStack() as stack:
+        engines: dict[str, Any] = {}
+        conditioning: dict[str, Any] = {}
+        for voice in {v.model: v for v in voices.values()}.values():
+            engines[voice.model] = stack.enter_context(ctx.residency.use(voice.model))
+        for voice in voices.values():
+            if voice.voice_id and voice.voice_id not in conditioning:
+                engine = engines[voice.model]
+                conditioning[voice.voice_id] = enroll_for(ctx, engine, voice.model, load_voice(ctx, voice.voice_id))
+        first = next(iter(voices.values()), req.voice)
+        rate = req.sample_rate or (int(engines[first.model].sample_rate) if first is not None else 24000)
+
+        def speak(phrase: SourcePhrase) -> np.ndarray:
+            voice = voices[phrase.speaker]
+            engine = engines[voice.model]
+            options = SynthesisOptions(
+                voice=voice.preset,
+                language=language,
+                voice_id=voice.voice_id,
+                conditioning=conditioning.get(voice.voice_id) if voice.voice_id else None,
+            )
+            chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in engine.synthesize(phrase.text, options)]
+            spoken = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+            own = int(engine.sample_rate)
+            return audio.resample(fade(trim_silence(spoken, own), own), own, rate)
+
+        output = _Output(job, req.response_format, rate)
+        placed: list[Phrase] = []
+        timed: list[tuple[SourcePhrase, float, float]] = []
+        revoicer: Revoicer = stack.enter_context(ctx.residency.use(job.model))
+        for final, phrase, start, end, tempo in revoicer.render(phrases, transcript.duration, rate, speak):
+            output.write(final)
+            if phrase is None:
+                continue
+            voice = voices[phrase.speaker]
+            placed.append(
+                Phrase(
+                    start=round(start, 3),
+                    end=round(end, 3),
+                    source_start=round(phrase.start, 3),
+                    source_end=round(phrase.end, 3),
+                    text=phrase.text,
+                    speaker=phrase.speaker,
+                    voice=voice.requested,
+                    tempo=tempo,
+                )
+            )
+            timed.append((phrase, start, end))
+            job.progress(TRANSCRIBE_SHARE + (1 - TRANSCRIBE_SHARE) * len(placed) / max(1, len(phrases)))
+    out, data = output.finish()
+    spoken = {p.speaker or "": voices[p.speaker].requested for p in phrases}
+    return _outcome(
+        job,
+        req,
+        data,
+        out,
+        rate,
+        transcript.duration,
+        started,
+        method="revoice",
+        voices=spoken,
+        language=transcript.language,
+        phrases=placed,
+        transcript=spoken_transcript(timed, transcript.duration, language),
+    )
+
+
+def _outcome(
+    job: JobContext,
+    req: VoiceConversionJob,
+    data: bytes,
+    samples: np.ndarray,
+    rate: int,
+    input_duration: float,
+    started: float,
+    **fields: Any,
+) -> Outcome:
+    key = _store(job, data, req.response_format)
+    fmt = audio.OUTPUT_FORMATS[req.response_format]
+    result = VoiceConversionResult(
+        duration=round(samples.size / rate, 3),
+        input_duration=round(input_duration, 3),
+        sample_rate=(req.sample_rate if req.response_format == "pcm" else None) or fmt.sample_rate or rate,
+        format=req.response_format,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        target_language=req.target_language,
+        processing_seconds=round(time.monotonic() - started, 3),
+        **fields,
+    )
+    return Outcome(result=result, output_key=key, content_type=fmt.content_type)
