@@ -4,6 +4,7 @@ voices; dubbing speaks English; streaming, ElevenLabs' route, batches, billing p
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import itertools
 import json
@@ -151,39 +152,44 @@ async def test_revoice_keeps_length_words_and_timing(
     assert row["credits"] == pytest.approx(0.05 * result["input_duration"], abs=1e-5)
 
 
-async def test_streams_audio_phrase_by_phrase(client: httpx.AsyncClient, auth: dict[str, str], testdata: Path) -> None:
+async def test_streams_audio_phrase_by_phrase(live_api: str, auth: dict[str, str], testdata: Path) -> None:
+    """The first phrase's audio arrives while the later ones are still being spoken (the job is running), over
+    raw chunked audio and over SSE."""
     source = (testdata / "jfk.flac").read_bytes()
     chunks: list[bytes] = []
-    async with client.stream(
-        "POST",
-        "/v1/audio/voice-conversions",
-        headers=auth,
-        files={"file": ("jfk.flac", source)},
-        data={"voice": "am_michael", "response_format": "mp3", "stream": "true"},
-        timeout=300,
-    ) as r:
-        assert r.status_code == 200
-        assert r.headers["content-type"] == "audio/mpeg"
-        async for chunk in r.aiter_raw():
-            chunks.append(chunk)
-    assert len(chunks) >= 3  # the phrases arrived as each became final
-    decoded = audio.decode(io.BytesIO(b"".join(chunks)), sample_rate=16000)
-    assert decoded.size / 16000 == pytest.approx(11.0, rel=0.03)
-    events = []
-    async with client.stream(
-        "POST",
-        "/v1/audio/voice-conversions",
-        headers=auth,
-        files={"file": ("jfk.flac", source)},
-        data={"voice": "am_michael", "response_format": "pcm", "stream": "true", "stream_format": "sse"},
-        timeout=300,
-    ) as r:
-        assert r.headers["content-type"].startswith("text/event-stream")
-        async for line in r.aiter_lines():
-            if line.startswith("data: "):
-                events.append(json.loads(line[6:]))
-    deltas = [e for e in events if e["type"] == "conversion.audio.delta"]
+    async with httpx.AsyncClient(timeout=300) as http:
+        async with http.stream(
+            "POST",
+            f"{live_api}/v1/audio/voice-conversions",
+            headers=auth,
+            files={"file": ("jfk.flac", source)},
+            data={"voice": "am_michael", "response_format": "mp3", "stream": "true"},
+        ) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"] == "audio/mpeg" and "content-length" not in r.headers
+            async for chunk in r.aiter_raw():
+                if not chunks:
+                    state = (await http.get(f"{live_api}/v1/jobs/{r.headers['x-job-id']}", headers=auth)).json()
+                    assert state["status"] == "running", state
+                chunks.append(chunk)
+        assert len(chunks) >= 3  # the phrases arrived as each became final
+        decoded = audio.decode(io.BytesIO(b"".join(chunks)), sample_rate=16000)
+        assert decoded.size / 16000 == pytest.approx(11.0, rel=0.03)
+        events = []
+        async with http.stream(
+            "POST",
+            f"{live_api}/v1/audio/voice-conversions",
+            headers=auth,
+            files={"file": ("jfk.flac", source)},
+            data={"voice": "am_michael", "response_format": "pcm", "stream": "true", "stream_format": "sse"},
+        ) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            async for line in r.aiter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+    deltas = [base64.b64decode(e["audio"]) for e in events if e["type"] == "conversion.audio.delta"]
     assert len(deltas) >= 3 and events[-1]["type"] == "conversion.audio.done"
+    assert sum(len(d) for d in deltas) / 2 / 24000 == pytest.approx(11.0, rel=0.02)
     assert events[-1]["usage"]["input_seconds"] == pytest.approx(11.0, abs=0.05)
     assert "country" in events[-1]["text"].lower()
 
@@ -262,10 +268,13 @@ async def test_auto_voices_are_distinct_and_match_pitch(
             break
         await asyncio.sleep(1)
     assert job["status"] == "succeeded", job
-    chosen = job["result"]["voices"]
-    assert len(chosen) == 2 and len(set(chosen.values())) == 2
-    # both speakers of this conversation are men (JFK and a LibriSpeech reader): two male Kokoro voices
-    assert all(v.split("_")[0][1] == "m" for v in chosen.values()), chosen
+    chosen, pitches = job["result"]["voices"], job["result"]["pitches"]
+    assert len(chosen) == 2 and len(set(chosen.values())) == 2 and set(pitches) == set(chosen)
+    # JFK's speech sits near 220 Hz, the LibriSpeech reader near 110 Hz (measured on the clips alone): the
+    # speakers' pitches fall on either side of the threshold, and each gets a Kokoro voice of that side
+    assert sorted(pitches.values())[0] < 140 < 180 < sorted(pitches.values())[1], pitches
+    for speaker, voice in chosen.items():
+        assert voice.split("_")[0][1] == ("f" if pitches[speaker] >= 165 else "m"), (chosen, pitches)
 
 
 # --- dubbing ---------------------------------------------------------------------------------------------------
@@ -353,7 +362,7 @@ async def test_bad_requests_are_clear(
     code: str,
     param: str,
 ) -> None:
-    r = await convert(client, auth, (testdata / "sr_english.wav").read_bytes(), **fields)
+    r = await convert(client, auth, (testdata / "leopard_test_en.wav").read_bytes(), **fields)
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["param"] == param and (error["code"] == code or error["type"] == code), error

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 def hosted_models(settings: Settings) -> list[str]:
     """Models this worker serves: WORKER_MODELS, or every installed model; a worker that transcribes also hosts
-    the installed diarization models (its transcriptions run them)."""
+    the installed diarization models (its transcriptions run them), and one that also speaks the pipelines of
+    both (re-voicing)."""
     installed = installed_models(settings.resolved_model_dir)
     if not settings.worker_models:
         return [spec.id for spec in installed]
@@ -40,8 +41,11 @@ def hosted_models(settings: Settings) -> list[str]:
     unknown = [m for m in ids if m not in MODELS]
     if unknown:
         raise SystemExit(f"unknown model id(s): {', '.join(unknown)}; see `s2s models list`")
-    if any(MODELS[m].kind == "stt" for m in ids):
+    kinds = {MODELS[m].kind for m in ids}
+    if "stt" in kinds:
         ids += [spec.id for spec in installed if spec.kind == "diarization" and spec.id not in ids]
+    if {"stt", "tts"} <= kinds:  # it can re-voice: the pipelines made of its models (revoice)
+        ids += [spec.id for spec in installed if spec.installed_with is not None and spec.id not in ids]
     return ids
 
 

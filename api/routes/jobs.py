@@ -117,15 +117,15 @@ async def get_job_result(
         body, media_type = render(transcript, fmt, words=request.words, uri=request.rttm_uri)
         return Response(content=body, media_type=media_type)
     if job.kind == "vc" and response_format is not None:  # what the converted audio says, with its times
-        transcript = VoiceConversionResult.model_validate(job.result).transcript
-        if transcript is None or response_format not in SPOKEN_FORMATS:
-            what = "has no transcript (tone-colour conversion keeps the words unread)" if transcript is None else ""
+        spoken = VoiceConversionResult.model_validate(job.result).transcript
+        if spoken is None or response_format not in SPOKEN_FORMATS:
+            what = "has no transcript (tone-colour conversion keeps the words unread)" if spoken is None else ""
             raise InvalidRequest(
                 f"This conversion {what or 'renders its transcript as ' + ', '.join(SPOKEN_FORMATS)}; "
                 "leave response_format unset for the audio.",
                 param="response_format",
             )
-        body, media_type = render(transcript, response_format, uri=job.id)
+        body, media_type = render(spoken, response_format, uri=job.id)
         return Response(content=body, media_type=media_type)
     if not job.output_key:
         raise NotFound(f"Job '{job_id}' has no audio output; its result is in GET /v1/jobs/{job_id}.")

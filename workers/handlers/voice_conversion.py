@@ -134,15 +134,17 @@ def _voice_for(req: VoiceConversionJob, speaker: str | None, auto: dict[str, str
     )
 
 
-def _auto_voices(job: JobContext, req: VoiceConversionJob, path: Any, phrases: list[SourcePhrase]) -> dict[str, str]:
+def _auto_voices(
+    req: VoiceConversionJob, path: Any, phrases: list[SourcePhrase]
+) -> tuple[dict[str, str], dict[str, float | None]]:
     """`voices=auto`: each speaker's median pitch over their first PITCH_SECONDS of phrases picks a distinct
-    preset of the matching gender."""
+    preset of the matching gender; (the picks, the pitches)."""
     talk: dict[str, float] = {}
     for phrase in phrases:
         if phrase.speaker is not None:
             talk[phrase.speaker] = talk.get(phrase.speaker, 0.0) + phrase.span
     if not talk or not req.auto_voices:
-        return {}
+        return {}, {}
     rate = 16000
     samples = audio.decode(str(path), sample_rate=rate)
     pitches: dict[str, float | None] = {}
@@ -154,7 +156,7 @@ def _auto_voices(job: JobContext, req: VoiceConversionJob, path: Any, phrases: l
                 total += phrase.span
         pitches[speaker] = median_pitch(np.concatenate(pieces), rate) if pieces else None
     candidates = [(v.preset, req.auto_genders.get(v.preset)) for v in req.auto_voices]
-    return pick_voices(pitches, candidates, sorted(talk, key=lambda s: -talk[s]))
+    return pick_voices(pitches, candidates, sorted(talk, key=lambda s: -talk[s])), pitches
 
 
 def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
@@ -185,7 +187,7 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
                 on_progress=lambda p: job.progress(p * TRANSCRIBE_SHARE),
             )
         phrases = dubbed_phrases(transcript) if dubbing else phrases_of(transcript)
-        auto = _auto_voices(job, req, path, phrases) if req.auto_voices and req.diarization else {}
+        auto, pitches = _auto_voices(req, path, phrases) if req.auto_voices and req.diarization else ({}, {})
     voices = {phrase.speaker: _voice_for(req, phrase.speaker, auto) for phrase in phrases}
     language = req.target_language or transcript.language or "en"
     with ExitStack() as stack:
@@ -249,6 +251,7 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
         started,
         method="revoice",
         voices=spoken,
+        pitches={speaker: round(hz, 1) for speaker, hz in pitches.items() if hz is not None},
         language=transcript.language,
         phrases=placed,
         transcript=spoken_transcript(timed, transcript.duration, language),
