@@ -50,6 +50,7 @@ ENGINE = EngineSpec(
             license="MIT",
             description="Fast voice cloning and conversion (OpenVoice V2)",
             can_clone=True,
+            converts=True,  # POST /v1/audio/voice-conversions: the recording's tone colour to the voice's
             required_files=("converter/config.json", "converter/checkpoint.pth"),
             hub=(HubFiles("myshell-ai/OpenVoiceV2", {"converter/config.json": "", "converter/checkpoint.pth": ""}),),
             install_hint=(
@@ -59,7 +60,7 @@ ENGINE = EngineSpec(
             ),
             extra="openvoice",
             preference=20,
-            prices=Prices(per_1k_chars=10.0, per_clone=50.0),
+            prices=Prices(per_1k_chars=10.0, per_audio_second=0.05, per_clone=50.0),
         ),
     ),
 )

@@ -63,6 +63,8 @@ export type {
   TranscriptionCreateParams,
   TranscriptionStreamParams,
   TranslationCreateParams,
+  VoiceConversionCreateParams,
+  VoiceConversionStreamParams,
 } from "./resources/audio.js";
 export type { BatchCreateParams, BatchWaitOptions, DownloadedBatch } from "./resources/batches.js";
 export { isJobDone, type JobListParams, type JobWaitOptions } from "./resources/jobs.js";

@@ -6,7 +6,7 @@
 export type AudioFormat = "mp3" | "wav" | "ogg" | "flac" | "opus" | "aac" | "pcm";
 export type Emotion = "neutral" | "happy" | "sad" | "angry";
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
-export type JobKind = "tts" | "stt" | "clone" | "design";
+export type JobKind = "tts" | "stt" | "clone" | "design" | "vc";
 export type TimestampGranularity = "word" | "segment";
 export type ChannelMode = "mix" | "split";
 export type JsonFormat = "json" | "verbose_json" | "diarized_json";
@@ -110,6 +110,66 @@ export interface SpeechAudioDoneEvent {
 
 export type SpeechStreamEvent = SpeechAudioDeltaEvent | SpeechAudioDoneEvent;
 
+// --- voice conversions (speech to speech) -------------------------------------------------------------------
+/** One phrase of a converted recording: what was said (or its English translation) in which voice, where in the
+ * source it was and where it was placed in the output. */
+export interface Phrase {
+  /** Seconds into the output where the phrase starts (its source start). */
+  start: number;
+  end: number;
+  source_start: number;
+  source_end: number;
+  /** What the voice says (English when dubbing). */
+  text: string;
+  speaker?: string | null;
+  /** The voice that speaks it, as the request named it. */
+  voice: string;
+  /** Time-stretch applied to fit the source span (1: none; above 1: faster). */
+  tempo: number;
+}
+
+/** What a finished conversion produced (`job.result` of a `vc` job; the audio is the job's result download). */
+export interface VoiceConversionResult {
+  /** Seconds of output audio. */
+  duration: number;
+  /** Seconds of input audio (what is billed). */
+  input_duration: number;
+  sample_rate: number;
+  format: AudioFormat;
+  bytes: number;
+  sha256?: string | null;
+  /** `revoice`: words re-spoken (prosody not carried over); `tone-color`: timbre converted. */
+  method: "revoice" | "tone-color";
+  /** Language of the input (detected or given). */
+  language?: string | null;
+  target_language?: string | null;
+  /** Speaker -> the voice that speaks for them. */
+  voices: Record<string, string>;
+  /** voices=auto: each speaker's median pitch (Hz). */
+  pitches?: Record<string, number>;
+  phrases: Phrase[];
+  /** What the output says with its times (`client.jobs.transcription(id, { response_format: "srt" })`). */
+  transcript?: Transcription | null;
+  processing_seconds?: number | null;
+}
+
+/** Events of `client.audio.voiceConversions.stream(...)` (`stream_format=sse`). */
+export interface ConversionAudioDeltaEvent {
+  type: "conversion.audio.delta";
+  /** base64 audio bytes, in order. */
+  audio: string;
+}
+
+export interface ConversionAudioDoneEvent {
+  type: "conversion.audio.done";
+  job_id: string;
+  usage: { input_seconds: number; duration: number };
+  /** What the output says. */
+  text?: string | null;
+}
+
+export type VoiceConversionStreamEvent = ConversionAudioDeltaEvent | ConversionAudioDoneEvent;
+
 // --- jobs ---------------------------------------------------------------------------------------------------
 export interface JobError {
   code: string;
@@ -130,8 +190,9 @@ export interface Job {
   started_at?: string | null;
   finished_at?: string | null;
   error?: JobError | null;
-  /** The transcription of a speech-to-text job; audio metadata of a synthesis job; the enrolled voice. */
-  result?: Transcription | Record<string, unknown> | null;
+  /** The transcription of a speech-to-text job; audio metadata of a synthesis job; the enrolled voice; a voice
+   * conversion's phrases (VoiceConversionResult). */
+  result?: Transcription | VoiceConversionResult | Record<string, unknown> | null;
   result_url?: string | null;
   presigned_url?: string | null;
 }

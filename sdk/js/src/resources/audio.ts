@@ -1,6 +1,7 @@
 /**
  * `client.audio.speech` (`POST /v1/audio/speech`), `client.audio.transcriptions` (`POST /v1/audio/transcriptions`),
- * `client.audio.translations` and `client.audio.diarization`.
+ * `client.audio.translations`, `client.audio.diarization` and `client.audio.voiceConversions`
+ * (`POST /v1/audio/voice-conversions`: speech to speech).
  *
  * With `wait: true` (the default) a call resolves with the audio or the transcription, also when the server
  * answers 202 because the job outlived its synchronous wait: the SDK then polls the job and fetches its result.
@@ -9,6 +10,7 @@
 
 import type { Client } from "../client.js";
 import { APIResource, parseJSON, type RequestOptions } from "../core.js";
+import { JobFailedError } from "../errors.js";
 import { SpeechResponse } from "../response.js";
 import { EventStream } from "../streaming.js";
 import { dataURL, type Uploadable } from "../uploads.js";
@@ -26,6 +28,8 @@ import type {
   TranscriptionFormat,
   TranscriptionStreamEvent,
   TranslationFormat,
+  VoiceConversionResult,
+  VoiceConversionStreamEvent,
 } from "../types.js";
 import { parseTranscription } from "./jobs.js";
 
@@ -126,6 +130,76 @@ export interface DiarizationCreateParams {
   known_speakers?: KnownSpeakers;
   webhook_url?: string;
   extra_body?: Record<string, unknown>;
+}
+
+// --- voice conversions ----------------------------------------------------------------------------------------
+interface VoiceConversionCommon {
+  /** The speech to convert (Blob, File, bytes, `{ data, name }`, or a path in Node); or give `file_id`. */
+  file?: Uploadable;
+  /** An uploaded file (purpose `audio`) instead of `file`. */
+  file_id?: string;
+  /** The target voice: a preset (`af_bella`, `nova`) or a cloned voice id (`voice_...`); with diarization, the
+   * voice of every speaker `voices` does not name. */
+  voice?: string;
+  /** With diarization: speaker -> voice (`{ SPEAKER_00: "af_bella" }`, sent as JSON), or `auto` (distinct preset
+   * voices picked by each speaker's pitch). */
+  voices?: Record<string, string> | "auto";
+  /** `revoice` (server default: the words re-spoken by a TTS voice) or `openvoice-v2` (tone-colour conversion). */
+  model?: string;
+  /** revoice: the TTS model that speaks (default: the model whose voice `voice` names). */
+  tts_model?: string;
+  /** Find the speakers and give each one its own voice (`voices`). */
+  diarization?: boolean;
+  num_speakers?: number;
+  min_speakers?: number;
+  max_speakers?: number;
+  /** Language of the input (ISO 639-1); detected when unset. */
+  language?: string;
+  /** `en`: dub into English (translated, re-spoken on the source's timeline). */
+  target_language?: "en";
+  /** mp3 (default), wav, ogg, flac, opus, aac or pcm. */
+  response_format?: AudioFormat;
+  /** Output sample rate in Hz (8000-48000; default: the voice's own). */
+  sample_rate?: number;
+  /** Also send this job's `job.*` webhook event here. */
+  webhook_url?: string;
+  /** More form fields, sent as they are. */
+  extra_body?: Record<string, unknown>;
+}
+
+export interface VoiceConversionCreateParams extends VoiceConversionCommon {
+  /** The server sends the audio phrase by phrase as it is produced (`stream()` reads it as it arrives). */
+  stream?: boolean;
+  /** `false`: resolve with the queued Job at once. Default true. */
+  wait?: boolean;
+  /** `true`: the same as `wait: false` (the API's own name). */
+  async?: boolean;
+}
+
+export type VoiceConversionStreamParams = VoiceConversionCommon;
+
+function conversionForm(params: VoiceConversionCommon, extra: Record<string, unknown>): Record<string, unknown> {
+  if (typeof params.voices === "string" && params.voices !== "auto") {
+    throw new TypeError('voices is an object of speaker -> voice, or "auto".');
+  }
+  return {
+    file_id: params.file_id,
+    voice: params.voice,
+    voices: params.voices,
+    model: params.model,
+    tts_model: params.tts_model,
+    diarization: params.diarization,
+    num_speakers: params.num_speakers,
+    min_speakers: params.min_speakers,
+    max_speakers: params.max_speakers,
+    language: params.language,
+    target_language: params.target_language,
+    response_format: params.response_format,
+    sample_rate: params.sample_rate,
+    webhook_url: params.webhook_url,
+    ...extra,
+    ...(params.extra_body ?? {}),
+  };
 }
 
 async function knownSpeakerFields(known: KnownSpeakers | undefined): Promise<Record<string, unknown>> {
@@ -372,10 +446,64 @@ export class DiarizationResource extends APIResource<Client> {
   }
 }
 
-/** `client.audio`: speech, transcriptions, translations and diarization. */
+/** Speech to speech: the same speech, on the source's timeline, in another voice (or voices, or dubbed into
+ * English). */
+export class VoiceConversions extends APIResource<Client> {
+  /** Convert `file` into `voice`. Resolves with the audio once the response starts (`jobId` names the job, whose
+   * `retrieve` gives the phrases); `stream: true` has the server send it phrase by phrase as it is produced.
+   * `wait: false` (or `async: true`) resolves with the queued Job instead. */
+  create(params: VoiceConversionCreateParams & { wait: false }, options?: RequestOptions): Promise<Job>;
+  create(params: VoiceConversionCreateParams & { async: true }, options?: RequestOptions): Promise<Job>;
+  create(
+    params: VoiceConversionCreateParams & { wait?: true; async?: false },
+    options?: RequestOptions,
+  ): Promise<SpeechResponse>;
+  create(params: VoiceConversionCreateParams, options?: RequestOptions): Promise<SpeechResponse | Job>;
+  async create(params: VoiceConversionCreateParams, options?: RequestOptions): Promise<SpeechResponse | Job> {
+    if (params.async === true && params.wait === true) {
+      throw new TypeError("async: true and wait: true disagree; pass one of them.");
+    }
+    const wait = params.async === true ? false : (params.wait ?? true);
+    const extra = { stream: params.stream, ...(wait ? {} : { async: true }) };
+    const response = await postAudio(
+      this._client,
+      "audio/voice-conversions",
+      params,
+      conversionForm(params, extra),
+      options,
+      true,
+    );
+    if (response.status === 202) {
+      const job = await acceptedJob(this._client, response, wait, options);
+      return wait ? this._client.jobs.result(job.id, {}, options) : job;
+    }
+    return new SpeechResponse(response);
+  }
+
+  /** The converted audio as Server-Sent Events (`stream_format=sse`): `conversion.audio.delta` events with base64
+   * audio, phrase by phrase, then `conversion.audio.done` with the job id, usage and what the output says. */
+  stream(params: VoiceConversionStreamParams, options?: RequestOptions): EventStream<VoiceConversionStreamEvent> {
+    return new EventStream<VoiceConversionStreamEvent>(() => {
+      const form = conversionForm(params, { stream: true, stream_format: "sse" });
+      const headers = { Accept: "text/event-stream", ...(options?.headers ?? {}) };
+      return postAudio(this._client, "audio/voice-conversions", params, form, { ...options, headers }, true);
+    });
+  }
+
+  /** What a finished conversion produced: its phrases (start, speaker, voice, text), the voice of each speaker and
+   * the transcript of the output (JobFailedError while it is queued or running, or if it failed). */
+  async retrieve(jobId: string, options?: RequestOptions): Promise<VoiceConversionResult> {
+    const job = await this._client.jobs.retrieve(jobId, options);
+    if (job.status !== "succeeded" || !job.result) throw new JobFailedError(job);
+    return job.result as VoiceConversionResult;
+  }
+}
+
+/** `client.audio`: speech, transcriptions, translations, diarization and voice conversions. */
 export class Audio extends APIResource<Client> {
   readonly speech: Speech = new Speech(this._client);
   readonly transcriptions: Transcriptions = new Transcriptions(this._client);
   readonly translations: Translations = new Translations(this._client);
   readonly diarization: DiarizationResource = new DiarizationResource(this._client);
+  readonly voiceConversions: VoiceConversions = new VoiceConversions(this._client);
 }

@@ -12,6 +12,7 @@ import {
   type Transcription,
   type Usage,
   type Voice,
+  type VoiceConversionResult,
   type WebhookEvent,
 } from "speechtospeechai";
 
@@ -51,6 +52,19 @@ export async function typed(): Promise<void> {
   const turns: Diarization = await client.audio.diarization.create({ file });
   const rttmTurns: string = await client.audio.diarization.create({ file, response_format: "rttm" });
   const english: string = await client.audio.translations.create({ file, response_format: "text" });
+
+  const converted: SpeechResponse = await client.audio.voiceConversions.create({ file, voice: "af_bella" });
+  const phrases: VoiceConversionResult = await client.audio.voiceConversions.retrieve(converted.jobId ?? "");
+  const spoken: string = phrases.phrases.map((p) => `${p.start} ${p.speaker ?? ""} ${p.voice} ${p.text}`).join();
+  const conversion: Job = await client.audio.voiceConversions.create({ file, voices: "auto", async: true });
+  const later: Job = await client.audio.voiceConversions.create({ file, voice: "nova", wait: false });
+  // @ts-expect-error voices is a speaker -> voice map or "auto"
+  await client.audio.voiceConversions.create({ file, voices: "SPEAKER_00=af_bella" });
+  // @ts-expect-error only English is a dubbing target
+  await client.audio.voiceConversions.create({ file, voice: "nova", target_language: "fr" });
+  for await (const event of client.audio.voiceConversions.stream({ file, voice: "nova" })) {
+    const delta: string = event.type === "conversion.audio.delta" ? event.audio : event.job_id;
+  }
 
   const voice: Voice = await client.voices.clone(
     { name: "Me", files: [file], consent: true },

@@ -5,6 +5,7 @@ from speechtospeechai import Client
 client = Client(api_key="...")          # or S2S_API_KEY; base_url or S2S_BASE_URL
 audio = client.audio.speech.create(model="piper", voice="joe", input="Hello!")
 audio.save("output.mp3")
+client.audio.voice_conversions.create(file="input.wav", voice="af_bella").save("revoiced.mp3")
 """
 
 from ._base_client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
@@ -51,6 +52,8 @@ from .types import (
     Transcription,
     Usage,
     Voice,
+    VoiceConversionPhrase,
+    VoiceConversionResult,
     VoiceDeleted,
     VoiceList,
     WebhookEvent,
@@ -100,6 +103,8 @@ __all__ = [
     "Transcription",
     "Usage",
     "Voice",
+    "VoiceConversionPhrase",
+    "VoiceConversionResult",
     "VoiceDeleted",
     "VoiceList",
     "VoiceNotFoundError",

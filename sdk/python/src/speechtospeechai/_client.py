@@ -16,6 +16,7 @@ from .resources import (
     AsyncFiles,
     AsyncJobs,
     AsyncModels,
+    AsyncSpeechToSpeech,
     AsyncUsageResource,
     AsyncVoices,
     AsyncWebhooks,
@@ -24,6 +25,7 @@ from .resources import (
     Files,
     Jobs,
     Models,
+    SpeechToSpeech,
     UsageResource,
     Voices,
     Webhooks,
@@ -61,8 +63,13 @@ class Client(SyncAPIClient):
 
     @cached_property
     def audio(self) -> Audio:
-        """`/v1/audio`: `audio.speech` and `audio.transcriptions`."""
+        """`/v1/audio`: `audio.speech`, `audio.transcriptions`, `audio.voice_conversions` and more."""
         return Audio(self)
+
+    @cached_property
+    def speech_to_speech(self) -> SpeechToSpeech:
+        """`/v1/speech-to-speech/{voice_id}`: ElevenLabs' voice changer (`convert(voice_id, audio=...)`)."""
+        return SpeechToSpeech(self)
 
     @cached_property
     def voices(self) -> Voices:
@@ -130,6 +137,10 @@ class AsyncClient(AsyncAPIClient):
     @cached_property
     def audio(self) -> AsyncAudio:
         return AsyncAudio(self)
+
+    @cached_property
+    def speech_to_speech(self) -> AsyncSpeechToSpeech:
+        return AsyncSpeechToSpeech(self)
 
     @cached_property
     def voices(self) -> AsyncVoices:

@@ -48,6 +48,8 @@ __all__ = [
     "UsageDay",
     "UsageTotals",
     "Voice",
+    "VoiceConversionPhrase",
+    "VoiceConversionResult",
     "VoiceDeleted",
     "VoiceList",
     "VoicePreset",
@@ -62,7 +64,7 @@ __all__ = [
 AudioFormat = Literal["mp3", "wav", "ogg", "flac", "opus", "aac", "pcm"]
 Emotion = Literal["neutral", "happy", "sad", "angry"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
-JobKind = Literal["tts", "stt", "clone"]
+JobKind = Literal["tts", "stt", "clone", "design", "vc"]
 TimestampGranularity = Literal["word", "segment"]
 ChannelMode = Literal["mix", "split"]
 JsonFormat = Literal["json", "verbose_json", "diarized_json"]
@@ -138,6 +140,37 @@ class Diarization(_Object):
 TranslationFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 
 
+# --- voice conversions ----------------------------------------------------------------------------------
+class VoiceConversionPhrase(_Object):
+    """One phrase of a conversion's output: what a voice says, where its source was and where it was placed."""
+
+    start: float = Field(description="Seconds into the output where the phrase starts (its source start).")
+    end: float
+    source_start: float
+    source_end: float
+    text: str = Field(description="What the voice says (English when dubbing).")
+    speaker: str | None = None
+    voice: str
+    tempo: float = Field(default=1.0, description="Time-stretch applied to fit the source span (>1: faster).")
+
+
+class VoiceConversionResult(_Object):
+    """What a finished voice conversion produced (`Job.voice_conversion`); the audio is `jobs.result(id)`."""
+
+    duration: float = Field(description="Seconds of output audio.")
+    input_duration: float = Field(description="Seconds of input audio (what is billed).")
+    sample_rate: int
+    format: str
+    bytes: int
+    method: str = Field(description="`revoice` (words re-spoken) or `tone-color` (timbre converted).")
+    language: str | None = None
+    target_language: str | None = None
+    voices: dict[str, str] = Field(default_factory=dict, description="Speaker -> the voice that speaks for them.")
+    pitches: dict[str, float] = Field(default_factory=dict, description="voices=auto: each speaker's median pitch.")
+    phrases: list[VoiceConversionPhrase] = Field(default_factory=list)
+    transcript: Transcription | None = Field(default=None, description="What the output says, with its times.")
+
+
 # --- jobs -----------------------------------------------------------------------------------------------
 class JobError(_Object):
     code: str
@@ -175,6 +208,13 @@ class Job(_Object):
         if self.kind != "stt" or self.status != "succeeded" or self.result is None:
             return None
         return Transcription.model_validate(self.result)
+
+    @property
+    def voice_conversion(self) -> VoiceConversionResult | None:
+        """The result of a succeeded voice-conversion job as a typed object."""
+        if self.kind != "vc" or self.status != "succeeded" or self.result is None:
+            return None
+        return VoiceConversionResult.model_validate(self.result)
 
 
 class JobList(_Object):

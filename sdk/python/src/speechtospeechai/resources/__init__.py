@@ -13,6 +13,7 @@ from .batches import AsyncBatches, Batches, DownloadedBatch
 from .files import AsyncFiles, Files
 from .jobs import AsyncJobs, Jobs
 from .models import AsyncModels, Models
+from .voice_conversions import AsyncSpeechToSpeech, AsyncVoiceConversions, SpeechToSpeech, VoiceConversions
 from .voices import AsyncVoices, Voices
 from .webhooks import AsyncWebhookEndpoints, AsyncWebhooks, WebhookEndpoints, Webhooks
 
@@ -27,8 +28,10 @@ __all__ = [
     "AsyncJobs",
     "AsyncModels",
     "AsyncSpeech",
+    "AsyncSpeechToSpeech",
     "AsyncTranscriptions",
     "AsyncUsageResource",
+    "AsyncVoiceConversions",
     "AsyncVoices",
     "AsyncWebhookEndpoints",
     "AsyncWebhooks",
@@ -39,8 +42,10 @@ __all__ = [
     "Jobs",
     "Models",
     "Speech",
+    "SpeechToSpeech",
     "Transcriptions",
     "UsageResource",
+    "VoiceConversions",
     "Voices",
     "WebhookEndpoints",
     "Webhooks",

@@ -1,4 +1,5 @@
-"""`client.audio.speech` (`POST /v1/audio/speech`) and `client.audio.transcriptions` (`POST /v1/audio/transcriptions`).
+"""`client.audio.speech` (`POST /v1/audio/speech`) and `client.audio.transcriptions` (`POST /v1/audio/transcriptions`);
+`client.audio.voice_conversions` lives in `voice_conversions.py`.
 
 With `wait=True` (the default) a call returns the audio or the transcription, also when the server answers 202
 because the job outlived its synchronous wait: the SDK then polls the job and fetches its result. With
@@ -37,6 +38,7 @@ from ..types import (
     TranscriptionFormat,
     TranslationFormat,
 )
+from .voice_conversions import AsyncVoiceConversions, VoiceConversions
 
 __all__ = [
     "AsyncAudio",
@@ -530,6 +532,10 @@ class Audio(SyncAPIResource):
     def diarization(self) -> DiarizationResource:
         return DiarizationResource(self._client)
 
+    @cached_property
+    def voice_conversions(self) -> VoiceConversions:
+        return VoiceConversions(self._client)
+
 
 class AsyncSpeech(AsyncAPIResource):
     """The async twin of `Speech`."""
@@ -829,6 +835,10 @@ class AsyncAudio(AsyncAPIResource):
     @cached_property
     def diarization(self) -> AsyncDiarization:
         return AsyncDiarization(self._client)
+
+    @cached_property
+    def voice_conversions(self) -> AsyncVoiceConversions:
+        return AsyncVoiceConversions(self._client)
 
 
 class SpeechWithStreamingResponse:
