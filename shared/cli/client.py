@@ -1,4 +1,5 @@
-"""The client side of `s2s`: speak, transcribe, clone, jobs and voices, talking to a server through the Python SDK.
+"""The client side of `s2s`: speak, transcribe, convert (speech to speech), clone, jobs and voices, talking to a
+server through the Python SDK.
 
 The SDK (`speechtospeechai`) is imported inside the commands, so the server commands work without it; the server
 URL and key come from --base-url / --api-key or S2S_BASE_URL / S2S_API_KEY, and without a key, the one `s2s run`
@@ -9,6 +10,7 @@ and any error prints the server's message to stderr and exits 1.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -100,6 +102,7 @@ def register(app: typer.Typer) -> None:
     app.command(rich_help_panel=panel)(speak)
     app.command(rich_help_panel=panel)(transcribe)
     app.command(rich_help_panel=panel)(translate)
+    app.command(rich_help_panel=panel)(convert)
     app.command(rich_help_panel=panel)(clone)
     app.add_typer(jobs_app, name="jobs", rich_help_panel=panel)
     app.add_typer(voices_app, name="voices", rich_help_panel=panel)
@@ -343,6 +346,113 @@ def translate(
     else:
         output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
         err.print(f"Wrote {escape(str(output))} ({fmt})")
+
+
+def _voices_option(value: str | None) -> dict[str, str] | Literal["auto"] | None:
+    """--voices: `auto`, or a JSON object speaker -> voice."""
+    if value is None or value.strip().lower() == "auto":
+        return "auto" if value is not None else None
+    try:
+        mapping = json.loads(value)
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise _fail(f'--voices takes auto or a JSON object such as \'{{"SPEAKER_00": "af_bella"}}\', not {value!r}.')
+    return {str(k): v for k, v in mapping.items()}
+
+
+def convert(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Speech (audio or video) to convert.")
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Audio file to write (default <input>.converted.<format>; '-' for standard output)."
+        ),
+    ] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(help="Target voice: a preset (af_bella, nova, ...) or a cloned voice id (voice_...)."),
+    ] = None,
+    voices: Annotated[
+        str | None,
+        typer.Option(
+            help='Per speaker (implies --diarize): a JSON object such as {"SPEAKER_00": "af_bella"} (--voice speaks '
+            "for the rest), or auto (distinct voices picked by each speaker's pitch)."
+        ),
+    ] = None,
+    diarize: Annotated[bool, typer.Option("--diarize", help="Find the speakers and give each one a voice.")] = False,
+    num_speakers: Annotated[
+        int | None, typer.Option("--num-speakers", min=1, max=32, help="Number of speakers, when known.")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="Language of the input, e.g. en (detected when unset).")] = None,
+    target_language: Annotated[
+        str | None, typer.Option("--target-language", help="Dub into this language (en: English).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Conversion model: revoice (server default) or openvoice-v2.")
+    ] = None,
+    tts_model: Annotated[
+        str | None, typer.Option("--tts-model", help="revoice: the text-to-speech model that speaks (e.g. kokoro).")
+    ] = None,
+    audio_format: Annotated[
+        AudioFormat | None,
+        typer.Option("--format", "-f", case_sensitive=False, help="Audio format (default: from -o, else mp3)."),
+    ] = None,
+    sample_rate: Annotated[
+        int | None, typer.Option("--sample-rate", help="Output sample rate in Hz (default: the voice's own).")
+    ] = None,
+    srt: Annotated[
+        Path | None, typer.Option("--srt", help="Also save what the output says, with its times, as SRT subtitles.")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(help="Give up waiting after this many seconds.")] = None,
+    base_url: BaseUrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Speech to speech: upload FILE, follow the job, write the same speech in another voice (on its timeline)."""
+    if target_language is not None and target_language != "en":
+        raise _fail(f"--target-language '{target_language}' is not offered; dubbing speaks English (en).")
+    voice_map = _voices_option(voices)
+    fmt = output_format(output, audio_format)
+    target = output or f"{file.stem}.converted.{fmt}"
+    with _client(base_url, api_key) as client:
+        with _progress(transfer=True) as progress, _uploading([file], progress) as (upload,):
+            job = client.audio.voice_conversions.create(
+                file=upload,
+                voice=voice,
+                voices=voice_map,
+                model=model,
+                tts_model=tts_model,
+                diarization=diarize or None,
+                num_speakers=num_speakers,
+                language=language,
+                target_language="en" if target_language else None,
+                response_format=cast("sdk.AudioFormat", fmt),
+                sample_rate=sample_rate,
+                wait=False,
+            )
+        done = _follow(client, job, f"Converting with {job.model}", timeout)
+        if done.status != "succeeded":
+            raise _job_failure(done)
+        with _progress(transfer=True) as progress, client.jobs.with_streaming_response.result(done.id) as response:
+            length = response.headers.get("content-length")
+            task = progress.add_task(f"Receiving {fmt}", total=int(length) if length else None)
+            with contextlib.ExitStack() as stack:
+                sink = sys.stdout.buffer if target == "-" else stack.enter_context(Path(target).open("wb"))
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+                    progress.advance(task, len(chunk))
+                sink.flush()
+        if srt is not None:
+            srt.write_text(client.jobs.transcription(done.id, response_format="srt"), encoding="utf-8")
+    result = done.voice_conversion
+    seconds = f", {result.duration:.1f} s" if result else ""
+    if target != "-":
+        size = Path(target).stat().st_size
+        err.print(f"Wrote {escape(target)} ({size:,} bytes, {fmt}{seconds}, job {done.id})")
+    if srt is not None:
+        err.print(f"Wrote {escape(str(srt))} (srt)")
 
 
 def clone(

@@ -33,8 +33,10 @@ def test_every_contract_model_is_declared_by_exactly_one_engine() -> None:
 
 
 def test_job_kinds_follow_capabilities() -> None:
-    assert set(job_kinds()) == {"tts", "stt", "clone", "design"}
+    assert set(job_kinds()) == {"tts", "stt", "clone", "design", "vc"}
     assert MODELS["piper"].job_kinds == ("clone", "tts")
+    assert MODELS["revoice"].job_kinds == ("vc",)  # a pipeline: no weights of its own, installed with its parts
+    assert MODELS["openvoice-v2"].job_kinds == ("clone", "tts", "vc")  # its converter converts recordings too
     assert MODELS["kokoro"].job_kinds == ("design", "tts")  # blends stock voices; no cloning
     assert MODELS["orpheus-3b"].job_kinds == ("tts",)
     assert MODELS["whisper-base"].job_kinds == ("stt",)

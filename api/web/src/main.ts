@@ -1,6 +1,7 @@
 // The playground's shell: navigation, history routing under /playground, and the sign-in gate.
 import "./style.css";
 import { clear, h } from "./dom";
+import { convertPage } from "./pages/convert";
 import { dashboardPage } from "./pages/dashboard";
 import { jobsPage } from "./pages/jobs";
 import { signInPage } from "./pages/signin";
@@ -17,6 +18,7 @@ const PAGES: { path: string; title: string; render: Page }[] = [
   { path: "", title: "Dashboard", render: dashboardPage },
   { path: "speak", title: "Speak", render: speakPage },
   { path: "transcribe", title: "Transcribe", render: transcribePage },
+  { path: "convert", title: "Convert", render: convertPage },
   { path: "voices", title: "Voices", render: voicesPage },
   { path: "jobs", title: "Jobs", render: jobsPage },
 ];

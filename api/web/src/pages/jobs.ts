@@ -20,7 +20,7 @@ const EXT: Record<string, string> = { "audio/mpeg": "mp3", "audio/wav": "wav", "
 export async function jobsPage(main: HTMLElement, signal: AbortSignal): Promise<void> {
   const jobsBox = h("div", { id: "jobs-list" }, h("p", null, "Loading…"));
   const batchesBox = h("div", { id: "batches-list" }, h("p", null, "Loading…"));
-  const kind = select([["", "all kinds"], ["tts", "speech"], ["stt", "transcription"], ["clone", "clone"], ["design", "design"]], "", { id: "jobs-kind" });
+  const kind = select([["", "all kinds"], ["tts", "speech"], ["stt", "transcription"], ["clone", "clone"], ["design", "design"], ["vc", "speech to speech"]], "", { id: "jobs-kind" });
   const refreshButton = h("button", { type: "button", class: "secondary" }, "Refresh");
   main.append(
     h("h1", null, "Jobs"),
@@ -81,7 +81,7 @@ function jobsTable(jobs: Job[], refresh: () => Promise<void>): Node {
           });
           actions.append(cancel);
         }
-        if (j.status === "succeeded" && (j.kind === "tts" || j.kind === "stt")) {
+        if (j.status === "succeeded" && (j.kind === "tts" || j.kind === "stt" || j.kind === "vc")) {
           const fmt = j.kind === "stt" ? select([["srt", "SRT"], ["vtt", "VTT"], ["text", "Text"], ["verbose_json", "JSON"]], "srt", { "aria-label": `Format of job ${j.id}'s transcript` }) : null;
           const get = h("button", { type: "button", class: "secondary", "aria-label": `Download the result of job ${j.id}` }, "Download");
           get.addEventListener("click", async () => {
