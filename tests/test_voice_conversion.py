@@ -107,7 +107,11 @@ def embedder() -> Callable[[np.ndarray], np.ndarray]:
 
 
 async def test_revoice_keeps_length_words_and_timing(
-    client: httpx.AsyncClient, auth: dict[str, str], make_key: Callable[[str], str], testdata: Path
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    make_key: Callable[[str], str],
+    testdata: Path,
+    voice_refs: Callable[[str], np.ndarray],
 ) -> None:
     billed = {"Authorization": f"Bearer {make_key('vc-billing')}"}
     source = (testdata / "jfk.flac").read_bytes()
@@ -142,6 +146,13 @@ async def test_revoice_keeps_length_words_and_timing(
             mid = int((before["end"] + after["source_start"]) / 2 * rate)
             gap = out[mid - rate // 20 : mid + rate // 20]
             assert np.sqrt(np.mean(np.square(gap))) < 0.01, (before, after)
+    # it sounds like the target voice, not like the source speaker
+    embed = embedder()
+    converted = embed(audio.resample(out, rate, 16000))
+    to_target = float(converted @ embed(voice_refs("af_bella")))
+    to_source = float(converted @ embed(audio.decode(io.BytesIO(source), sample_rate=16000)))
+    print(f"similarity to the target {to_target:.3f}, to the source {to_source:.3f}")
+    assert to_target > to_source
     # the transcript of what the output says, with its times
     srt = await client.get(f"/v1/jobs/{job['id']}/result", headers=billed, params={"response_format": "srt"})
     assert srt.status_code == 200 and "-->" in srt.text and "country" in srt.text.lower()
