@@ -161,7 +161,7 @@ def _until(check: object, timeout: float, what: str) -> None:
 
 
 def test_run_supervises_and_loses_nothing(tmp_path: Path, model_dir: Path) -> None:
-    """SIGKILL the embedded Redis, the worker and the API, five times each, with ten jobs in flight: every child
+    """SIGKILL the embedded Redis, the worker and the API, three times each, with ten jobs in flight: every child
     comes back by itself, and every job completes exactly once and is charged once."""
     from sqlalchemy import create_engine, text
 
@@ -192,7 +192,7 @@ def test_run_supervises_and_loses_nothing(tmp_path: Path, model_dir: Path) -> No
         def answers() -> bool:
             return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
 
-        for _ in range(5):
+        for _ in range(3):
             for marker in ("worker", "redis-server", "uvicorn"):
                 victim = _role(proc, marker)
                 os.killpg(victim.pid, signal.SIGKILL)
