@@ -1,7 +1,8 @@
 """The JavaScript SDK (sdk/js): its unit tests and its live tests, against this real server, under `node --test`.
 
 The unit tests use a local fake fetch; the live ones (sdk/js/test/live) run the quickstart, speech, transcription,
-voice cloning, account keys and the official `openai` npm package against the server the `live_api` fixture starts.
+voice conversion, voice cloning, account keys and the official `openai` npm package against the server the
+`live_api` fixture starts.
 They import the built package (sdk/js/dist), which `make js` builds.
 """
 

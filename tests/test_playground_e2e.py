@@ -1,6 +1,7 @@
 """The web playground (api/web, served at /playground) in a real Chromium against the real API server: sign in,
-dashboard, speak, transcribe, clone, API keys, jobs. The browser scenarios are api/web/e2e/*.mjs (Playwright via
-playwright-core, Node's test runner); this runs them and checks how the API serves the build."""
+dashboard, speak, transcribe, convert (speech to speech, A/B), clone, API keys, jobs. The browser scenarios are
+api/web/e2e/*.mjs (Playwright via playwright-core, Node's test runner); this runs them and checks how the API serves
+the build."""
 
 from __future__ import annotations
 

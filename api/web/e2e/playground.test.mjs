@@ -219,6 +219,45 @@ test("record from the (fake) microphone and transcribe the recording", async () 
   await shot("04b-transcribe-microphone");
 });
 
+test("convert jfk.flac to af_bella: A and B both hold the speech, the phrases show what was said", async () => {
+  await go("Convert");
+  await page.getByLabel("Speech to convert").setInputFiles(join(TESTDATA, "jfk.flac"));
+  await page.getByLabel("Target voice", { exact: true }).selectOption("af_bella");
+  await page.getByLabel("Format", { exact: true }).selectOption("wav");
+  await page.getByRole("button", { name: "Convert", exact: true }).click();
+  await status("#convert-status", SLOW);
+  const players = await page.evaluate(async () => {
+    const heard = async (selector) => {
+      const el = document.querySelector(selector);
+      if (!(el.readyState >= 1)) await new Promise((r) => el.addEventListener("loadedmetadata", r, { once: true }));
+      const decoded = await new AudioContext().decodeAudioData(await (await fetch(el.src)).arrayBuffer());
+      const samples = decoded.getChannelData(0);
+      let peak = 0;
+      for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
+      return { element: el.duration, decoded: decoded.duration, peak };
+    };
+    return { a: await heard("#convert-original"), b: await heard("#convert-converted") };
+  });
+  for (const [name, player] of Object.entries(players)) {
+    assert.ok(player.decoded > 10 && player.element > 10, `${name}: ${JSON.stringify(player)}`);
+    assert.ok(player.peak > 0.05, `${name} is silent: ${JSON.stringify(player)}`);
+  }
+  assert.ok(Math.abs(players.b.decoded - players.a.decoded) < 0.25, `B lasts ${players.b.decoded} s, A ${players.a.decoded} s`);
+  const rows = page.locator("#convert-phrases tbody tr");
+  assert.ok((await rows.count()) >= 2, "at least two phrases");
+  const voices = await rows.locator("td:nth-child(3)").allInnerTexts();
+  assert.ok(voices.every((v) => v.trim() === "af_bella"), voices.join(", "));
+  const text = (await page.locator("#convert-phrases").innerText()).toLowerCase();
+  assert.match(text, /country/, text);
+  // a phrase's B button plays the converted audio from where that phrase starts
+  const start = Number(await rows.nth(1).getAttribute("data-start"));
+  await rows.nth(1).getByRole("button", { name: /^Play B from/ }).click();
+  const at = await page.evaluate(() => document.querySelector("#convert-converted").currentTime);
+  assert.ok(Math.abs(at - start) < 0.3, `the B player is at ${at}, the phrase starts at ${start}`);
+  console.log(`convert: A ${players.a.decoded.toFixed(2)} s, B ${players.b.decoded.toFixed(2)} s, ${voices.length} phrases`);
+  await shot("04c-convert");
+});
+
 test("clone a voice from a real sample with the speaker's consent; it is listed and ready", async () => {
   await go("Voices");
   const sample = page.getByLabel("Recording of the speaker");
@@ -290,7 +329,7 @@ test("the jobs page lists this session's jobs with their status", async () => {
   await go("Jobs");
   await page.locator("#jobs-table").waitFor();
   const kinds = await page.locator("#jobs-table tbody tr td:nth-child(2)").allInnerTexts();
-  for (const kind of ["tts", "stt", "clone"]) assert.ok(kinds.includes(kind), `no ${kind} job in ${kinds}`);
+  for (const kind of ["tts", "stt", "vc", "clone"]) assert.ok(kinds.includes(kind), `no ${kind} job in ${kinds}`);
   assert.match(await page.locator("#jobs-table").innerText(), /succeeded/);
   const tts = page.locator("#jobs-table tbody tr", { has: page.locator("td:nth-child(2)", { hasText: /^tts$/ }) }).first();
   const [download] = await Promise.all([page.waitForEvent("download"), tts.getByRole("button", { name: /Download the result/ }).click()]);
@@ -350,7 +389,7 @@ test("delete the cloned voice", async () => {
 });
 
 test("every control has a label; sign out forgets the key", async () => {
-  for (const path of ["", "speak", "transcribe", "voices", "jobs"]) {
+  for (const path of ["", "speak", "transcribe", "convert", "voices", "jobs"]) {
     await page.goto(`${BASE}/playground/${path}`);
     await page.locator("main h1").waitFor();
     await page.waitForTimeout(300);

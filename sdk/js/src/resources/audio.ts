@@ -464,6 +464,9 @@ export class VoiceConversions extends APIResource<Client> {
       throw new TypeError("async: true and wait: true disagree; pass one of them.");
     }
     const wait = params.async === true ? false : (params.wait ?? true);
+    if (params.stream && !wait) {
+      throw new TypeError("stream: true sends the audio as it is produced; it cannot also be async (wait: false).");
+    }
     const extra = { stream: params.stream, ...(wait ? {} : { async: true }) };
     const response = await postAudio(
       this._client,
