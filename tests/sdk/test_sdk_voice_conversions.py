@@ -119,13 +119,15 @@ def test_elevenlabs_shaped_convert(sdk: Client, testdata: Path) -> None:
 def test_cli_convert_writes_audio_and_subtitles(live_api: str, api_key: str, testdata: Path, tmp_path: Path) -> None:
     out, subtitles = tmp_path / "jfk-bella.ogg", tmp_path / "jfk-bella.srt"
     env = {**os.environ, "S2S_BASE_URL": live_api, "S2S_API_KEY": api_key, "COLUMNS": "200"}
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}  # as at a terminal: progress bars on stderr
     done = subprocess.run(
         [sys.executable, "-m", "shared.cli.main", "convert", str(testdata / "jfk.flac"), "--voice", "af_bella",
          "--language", "en", "-o", str(out), "--srt", str(subtitles)],
-        cwd=ROOT, env=env, capture_output=True, timeout=300,
+        cwd=ROOT, env={**env, **terminal}, capture_output=True, timeout=300,
     )  # fmt: skip
     stderr = done.stderr.decode()
     assert done.returncode == 0, stderr
+    assert "Uploading jfk.flac" in stderr and "Converting with revoice" in stderr
     assert f"Wrote {out}" in stderr and "job job_" in stderr and f"Wrote {subtitles}" in stderr
     assert probe_bytes(out.read_bytes()).container == "ogg"  # the format came from the file name
     assert decoded_seconds(out.read_bytes()) == pytest.approx(JFK_SECONDS, rel=0.02)
