@@ -18,8 +18,11 @@ import numpy as np
 import pytest
 
 from shared import audio
+from shared.config import Settings
 from tests.conversations import conversation
+from tests.test_batches import new_key, signing_endpoint
 from tests.text import wer
+from tests.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -262,22 +265,34 @@ async def test_two_speakers_get_their_own_voices(
 
 
 async def test_auto_voices_are_distinct_and_match_pitch(
-    client: httpx.AsyncClient, auth: dict[str, str], two_speakers: tuple[bytes, list[tuple[float, float, str]]]
+    client: httpx.AsyncClient, settings: Settings, two_speakers: tuple[bytes, list[tuple[float, float, str]]]
 ) -> None:
+    """voices=auto, async, with a signed webhook for the job's end."""
     content, _turns = two_speakers
-    r = await client.post(
-        "/v1/audio/voice-conversions",
-        headers=auth,
-        files={"file": ("two.wav", content)},
-        data={"voices": "auto", "num_speakers": "2", "tts_model": "kokoro", "async": "true"},
-    )
-    assert r.status_code == 202, r.text
-    job = r.json()
-    for _ in range(300):  # bounded: 5 minutes
-        job = (await client.get(f"/v1/jobs/{job['id']}", headers=auth)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(1)
+    _, auth = new_key(settings)
+    with webhook_receiver() as receiver:
+        await signing_endpoint(client, auth, receiver, "/endpoint", events=["job.succeeded"])
+        r = await client.post(
+            "/v1/audio/voice-conversions",
+            headers=auth,
+            files={"file": ("two.wav", content)},
+            data={
+                "voices": "auto",
+                "num_speakers": "2",
+                "tts_model": "kokoro",
+                "async": "true",
+                "webhook_url": receiver.url("/conversions"),
+            },
+        )
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        got = await receiver.wait(
+            lambda rs: any(x.path == "/conversions" for x in rs), timeout=300, what="the job's event"
+        )
+    event = next(x for x in got if x.path == "/conversions")
+    assert event.verified and event.payload["type"] == "job.succeeded"
+    assert event.payload["data"]["id"] == job_id and event.payload["data"]["kind"] == "vc"
+    job = (await client.get(f"/v1/jobs/{job_id}", headers=auth)).json()
     assert job["status"] == "succeeded", job
     chosen, pitches = job["result"]["voices"], job["result"]["pitches"]
     assert len(chosen) == 2 and len(set(chosen.values())) == 2 and set(pitches) == set(chosen)

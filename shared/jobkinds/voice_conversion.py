@@ -139,7 +139,10 @@ class VoiceConversionResult(BaseModel):
     )
     language: str | None = Field(default=None, description="Language of the input (detected or given).")
     target_language: str | None = None
-    voices: dict[str, str] = Field(default_factory=dict, description="Speaker -> the voice that speaks for them.")
+    voices: dict[str, str] = Field(
+        default_factory=dict,
+        description="Speaker -> the voice that speaks for them (without diarization: one entry, the empty name).",
+    )
     pitches: dict[str, float] = Field(
         default_factory=dict,
         description="voices=auto: each speaker's median pitch (Hz); from 165 Hz up a female voice is picked.",
