@@ -1,4 +1,6 @@
-// Audio in the browser: play a response as it streams (MediaSource for mp3), and look at a sample before cloning.
+// Audio in the browser: play a response as it streams (MediaSource for mp3), look at a sample before cloning, and
+// take a clip from a file input or the microphone.
+import { errorText } from "./state";
 
 /** Plays `stream` in `audio` as the bytes arrive where Media Source Extensions take the type (mp3 in Chromium,
  * Firefox, Safari), else once it is complete from a Blob URL. Resolves with the whole file. */
@@ -99,4 +101,54 @@ export async function inspectSample(file: Blob): Promise<SampleReport> {
   } finally {
     void context.close();
   }
+}
+
+/** The clip a page works on: the file chosen in `file`, or one recorded from the microphone with the `record`
+ * button (which toggles recording; `recState` says what happened). `onChange` runs when either gives a new clip.
+ * Returns the getter of the current clip. */
+export function audioInput(
+  file: HTMLInputElement,
+  record: HTMLButtonElement,
+  recState: HTMLElement,
+  onChange: (clip: File) => void,
+): () => File | null {
+  let recorded: File | null = null;
+  let recorder: MediaRecorder | null = null;
+  const source = (): File | null => file.files?.[0] ?? recorded;
+  const changed = () => {
+    const clip = source();
+    if (clip) onChange(clip);
+  };
+  file.addEventListener("change", () => {
+    recorded = null;
+    changed();
+  });
+  record.addEventListener("click", async () => {
+    if (recorder) {
+      recorder.stop();
+      return;
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const parts: Blob[] = [];
+      recorder = new MediaRecorder(stream);
+      recorder.addEventListener("dataavailable", (e) => parts.push(e.data));
+      recorder.addEventListener("stop", () => {
+        stream.getTracks().forEach((t) => t.stop());
+        const type = recorder?.mimeType || "audio/webm";
+        recorded = new File(parts, `recording.${type.includes("ogg") ? "ogg" : "webm"}`, { type });
+        file.value = "";
+        recorder = null;
+        record.textContent = "Record from microphone";
+        recState.textContent = `Recorded ${(recorded.size / 1024).toFixed(0)} kB.`;
+        changed();
+      });
+      recorder.start();
+      record.textContent = "Stop recording";
+      recState.textContent = "Recording…";
+    } catch (e) {
+      recState.textContent = `The microphone is not available: ${errorText(e)}`;
+    }
+  });
+  return source;
 }

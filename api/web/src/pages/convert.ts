@@ -1,6 +1,7 @@
 // Convert (speech to speech, A/B): upload or record a clip, pick a target voice (a preset or a cloned one), let each
 // speaker get their own voice or dub into English, then hear the original (A) and the converted audio (B) side by
 // side, with the phrases the job placed: when, who, in which voice, what.
+import { audioInput } from "../audio";
 import { clear, field, formatSeconds, h, select, sentence } from "../dom";
 import type { AudioFormat, Phrase, PresetVoice, VoiceConversionResult } from "speechtospeechai";
 import { client, errorText } from "../state";
@@ -68,43 +69,8 @@ export async function convertPage(main: HTMLElement, signal: AbortSignal): Promi
     voice.disabled = perSpeaker.checked;
   });
 
-  let recorded: File | null = null;
-  let recorder: MediaRecorder | null = null;
-  const source = (): File | null => file.files?.[0] ?? recorded;
-  const showSource = () => {
-    const f = source();
-    if (f) original.src = URL.createObjectURL(f);
-  };
-  file.addEventListener("change", () => {
-    recorded = null;
-    showSource();
-  });
-  record.addEventListener("click", async () => {
-    if (recorder) {
-      recorder.stop();
-      return;
-    }
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const parts: Blob[] = [];
-      recorder = new MediaRecorder(stream);
-      recorder.addEventListener("dataavailable", (e) => parts.push(e.data));
-      recorder.addEventListener("stop", () => {
-        stream.getTracks().forEach((t) => t.stop());
-        const type = recorder?.mimeType || "audio/webm";
-        recorded = new File(parts, `recording.${type.includes("ogg") ? "ogg" : "webm"}`, { type });
-        file.value = "";
-        recorder = null;
-        record.textContent = "Record from microphone";
-        recState.textContent = `Recorded ${(recorded.size / 1024).toFixed(0)} kB.`;
-        showSource();
-      });
-      recorder.start();
-      record.textContent = "Stop recording";
-      recState.textContent = "Recording…";
-    } catch (e) {
-      recState.textContent = `The microphone is not available: ${errorText(e)}`;
-    }
+  const source = audioInput(file, record, recState, (clip) => {
+    original.src = URL.createObjectURL(clip);
   });
 
   // A/B: carry on from the same moment in the other recording (both keep the source's timeline)

@@ -1,5 +1,6 @@
 // Transcribe: upload or record, run a transcription job with its progress, show speakers and clickable word timings,
 // and download the server's SRT, VTT, text or JSON rendering of it.
+import { audioInput } from "../audio";
 import { clear, download, field, formatSeconds, h, select, sentence } from "../dom";
 import { client, errorText } from "../state";
 import type { Job, Model, Segment, Transcription, Word } from "../types";
@@ -42,46 +43,9 @@ export async function transcribePage(main: HTMLElement, signal: AbortSignal): Pr
   const output = h("div", { id: "transcript" });
   const downloads = h("div", { class: "row", id: "transcript-downloads" });
 
-  let recorded: File | null = null;
-  let recorder: MediaRecorder | null = null;
-  const source = (): File | null => file.files?.[0] ?? recorded;
-  const showSource = () => {
-    const f = source();
-    if (f) {
-      player.src = URL.createObjectURL(f);
-      player.hidden = false;
-    }
-  };
-  file.addEventListener("change", () => {
-    recorded = null;
-    showSource();
-  });
-  record.addEventListener("click", async () => {
-    if (recorder) {
-      recorder.stop();
-      return;
-    }
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const parts: Blob[] = [];
-      recorder = new MediaRecorder(stream);
-      recorder.addEventListener("dataavailable", (e) => parts.push(e.data));
-      recorder.addEventListener("stop", () => {
-        stream.getTracks().forEach((t) => t.stop());
-        const type = recorder?.mimeType || "audio/webm";
-        recorded = new File(parts, `recording.${type.includes("ogg") ? "ogg" : "webm"}`, { type });
-        file.value = "";
-        recorder = null;
-        record.textContent = "Record from microphone";
-        recState.textContent = `Recorded ${(recorded.size / 1024).toFixed(0)} kB.`;
-        showSource();
-      });
-      recorder.start();
-      record.textContent = "Stop recording";
-      recState.textContent = "Recording…";
-    } catch (e) {
-      recState.textContent = `The microphone is not available: ${errorText(e)}`;
-    }
+  const source = audioInput(file, record, recState, (clip) => {
+    player.src = URL.createObjectURL(clip);
+    player.hidden = false;
   });
 
   let jobId: string | null = null;
