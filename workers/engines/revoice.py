@@ -157,30 +157,42 @@ def fit(samples: np.ndarray, rate: int, span: float, room: float) -> tuple[np.nd
 
 class Timeline:
     """The output: `duration` seconds at `rate`, phrases mixed in where they start, handed out in order as the
-    part before the next phrase's start can no longer change."""
+    part before the next phrase's start can no longer change. Only what is not handed out yet is held (from the
+    first unsent sample to the end of the last phrase placed), so memory stays bounded on long inputs."""
 
     def __init__(self, duration: float, rate: int) -> None:
         self.rate = rate
-        self.samples = np.zeros(max(0, round(duration * rate)), dtype=np.float32)
-        self.sent = 0
+        self.total = max(0, round(duration * rate))
+        self.sent = 0  # samples handed out; the buffer starts there
+        self.buffer = np.zeros(0, dtype=np.float32)
 
     @property
     def duration(self) -> float:
-        return self.samples.size / self.rate
+        return self.total / self.rate
 
     def place(self, start: float, samples: np.ndarray) -> float:
-        """Mix `samples` in at `start` (clipped at the end); returns where they end."""
-        at = min(self.samples.size, max(0, round(start * self.rate)))
-        piece = samples[: self.samples.size - at]
-        self.samples[at : at + piece.size] += piece
-        return (at + piece.size) / self.rate
+        """Mix `samples` in at `start` (clipped at the end, and at what was handed out already); returns where
+        they end."""
+        at = min(self.total, max(0, round(start * self.rate)))
+        piece = samples[: self.total - at]
+        if at < self.sent:  # a phrase never starts before the next one's start, where the output was cut
+            piece, at = piece[self.sent - at :], self.sent
+        end = at + piece.size
+        if end - self.sent > self.buffer.size:
+            self.buffer = np.pad(self.buffer, (0, end - self.sent - self.buffer.size))
+        self.buffer[at - self.sent : end - self.sent] += piece
+        return end / self.rate
 
     def take(self, until: float | None = None) -> np.ndarray:
         """The samples not handed out yet, up to `until` seconds (None: to the end)."""
-        stop = self.samples.size if until is None else min(self.samples.size, round(until * self.rate))
+        stop = self.total if until is None else min(self.total, round(until * self.rate))
         if stop <= self.sent:
             return np.zeros(0, dtype=np.float32)
-        out = np.clip(self.samples[self.sent : stop], -1.0, 1.0)
+        count = stop - self.sent
+        out = np.zeros(count, dtype=np.float32)
+        held = min(count, self.buffer.size)
+        out[:held] = np.clip(self.buffer[:held], -1.0, 1.0)
+        self.buffer = self.buffer[held:].copy()
         self.sent = stop
         return out
 

@@ -40,37 +40,46 @@ PITCH_SECONDS = 30.0  # of each speaker's speech measured for `voices=auto`
 
 
 class _Output:
-    """The encoded output: streamed as it grows when the request streams, kept whole for the stored file."""
+    """The output, encoded as it grows (and streamed when the request streams); only a WAV file that is not
+    streamed keeps its samples, for its header to carry the length."""
 
     def __init__(self, job: JobContext, fmt: str, rate: int) -> None:
         self.job, self.fmt, self.rate = job, fmt, rate
-        self.parts: list[np.ndarray] = []
-        self.streamed: list[bytes] = []
-        pcm_rate = job.request.sample_rate
-        self.pcm_rate = pcm_rate
-        self.encoder = audio.StreamEncoder(fmt, rate, pcm_rate=pcm_rate) if job.request.stream else None
+        self.stream = bool(job.request.stream)
+        self.pcm_rate = job.request.sample_rate
+        self.samples = 0
+        self.parts: list[np.ndarray] = []  # a WAV file's samples
+        self.encoded: list[bytes] = []
+        # a streamed WAV carries an open-ended header: the stored file is encoded whole at the end
+        self.whole_wav = fmt == "wav"
+        self.encoder = (
+            audio.StreamEncoder(fmt, rate, pcm_rate=self.pcm_rate) if self.stream or not self.whole_wav else None
+        )
 
     def _emit(self, data: bytes) -> None:
-        if data:
-            self.streamed.append(data)
+        if not data:
+            return
+        self.encoded.append(data)
+        if self.stream:
             self.job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
 
     def write(self, samples: np.ndarray) -> None:
         if samples.size == 0:
             return
-        self.parts.append(samples)
+        self.samples += samples.size
+        if self.whole_wav:
+            self.parts.append(samples)
         if self.encoder is not None:
             self._emit(self.encoder.write(samples))
 
-    def finish(self) -> tuple[np.ndarray, bytes]:
-        samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.float32)
+    def finish(self) -> tuple[int, bytes]:
+        """(samples written, the file to store)."""
         if self.encoder is not None:
             self._emit(self.encoder.close())
-        # a streamed wav carries an open-ended header; the stored file gets a complete one
-        streamed = self.encoder is not None and self.fmt != "wav"
-        return samples, b"".join(self.streamed) if streamed else audio.encode(
-            samples, self.rate, self.fmt, pcm_rate=self.pcm_rate
-        )
+        if self.whole_wav:
+            samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.float32)
+            return self.samples, audio.encode(samples, self.rate, "wav")
+        return self.samples, b"".join(self.encoded)
 
 
 def _store(job: JobContext, data: bytes, fmt: str) -> str:
@@ -262,7 +271,7 @@ def _outcome(
     job: JobContext,
     req: VoiceConversionJob,
     data: bytes,
-    samples: np.ndarray,
+    samples: int,
     rate: int,
     input_duration: float,
     started: float,
@@ -271,7 +280,7 @@ def _outcome(
     key = _store(job, data, req.response_format)
     fmt = audio.OUTPUT_FORMATS[req.response_format]
     result = VoiceConversionResult(
-        duration=round(samples.size / rate, 3),
+        duration=round(samples / rate, 3),
         input_duration=round(input_duration, 3),
         sample_rate=(req.sample_rate if req.response_format == "pcm" else None) or fmt.sample_rate or rate,
         format=req.response_format,
