@@ -16,7 +16,6 @@ from workers.engines.revoice import (
     Revoicer,
     SourcePhrase,
     Timeline,
-    dubbed_phrases,
     fit,
     median_pitch,
     phrases_of,
@@ -59,7 +58,7 @@ def test_a_segment_without_words_is_one_phrase_and_noise_is_dropped() -> None:
     assert phrases_of(transcript) == [SourcePhrase(0.5, 2.0, "Buenos días.", "SPEAKER_00")]
 
 
-def test_dubbed_phrases_take_the_speaker_who_talks_most() -> None:
+def test_a_segment_without_words_takes_the_speaker_who_talks_most() -> None:
     from shared.transcripts import SpeakerTurn
 
     translation = Transcript(
@@ -74,7 +73,7 @@ def test_dubbed_phrases_take_the_speaker_who_talks_most() -> None:
             SpeakerTurn(start=0.5, end=2.0, speaker="SPEAKER_00"),
         ],
     )
-    assert dubbed_phrases(translation) == [SourcePhrase(0.0, 2.0, "Good morning.", "SPEAKER_00")]
+    assert phrases_of(translation) == [SourcePhrase(0.0, 2.0, "Good morning.", "SPEAKER_00")]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ changes, and each phrase is spoken again by a TTS voice (a preset of Kokoro or P
 in time (FFmpeg's `atempo`, pitch kept) to the span its source took, and placed where the source phrase started on
 a timeline as long as the input. Pauses stay where the input paused; the words are re-spoken, so the source's
 prosody (intonation, emphasis) is not carried over; that is what tone-colour conversion (`openvoice-v2`) keeps.
-Dubbing (`target_language=en`) takes Whisper's translation instead of the transcript, phrase by segment.
+Dubbing (`target_language=en`) takes Whisper's translation instead of the transcript, phrased the same way.
 
 The model has no weights of its own: it is installed wherever a speech-to-text model and a speech model are, and
 the worker that hosts it loads those through its residency manager.
@@ -82,8 +82,11 @@ def _join(words: list[Word]) -> str:
 
 def phrases_of(transcript: Transcript, *, pause: float = PHRASE_PAUSE) -> list[SourcePhrase]:
     """The transcript's phrases: words grouped until a pause of `pause` seconds, a change of speaker, a sentence's
-    end (past SENTENCE_PHRASE_SECONDS) or MAX_PHRASE_SECONDS; a segment without word times is one phrase."""
+    end (past SENTENCE_PHRASE_SECONDS) or MAX_PHRASE_SECONDS; a segment without word times is one phrase, spoken
+    by the speaker who talks most within it. A translation's words carry Whisper's times for the English tokens,
+    so dubbing phrases too end at the source's pauses."""
     out: list[SourcePhrase] = []
+    turns = [(t.start, t.end, t.speaker) for t in transcript.turns or []]
 
     def close(words: list[Word]) -> None:
         text = _join(words)
@@ -93,7 +96,8 @@ def phrases_of(transcript: Transcript, *, pause: float = PHRASE_PAUSE) -> list[S
     for segment in transcript.segments:
         if not segment.words:
             if _SPEAKABLE.search(segment.text):
-                out.append(SourcePhrase(segment.start, segment.end, segment.text.strip(), segment.speaker))
+                speaker = segment.speaker or speaker_at(turns, segment.start, segment.end)
+                out.append(SourcePhrase(segment.start, segment.end, segment.text.strip(), speaker))
             continue
         current: list[Word] = []
         for word in segment.words:
@@ -121,16 +125,6 @@ def speaker_at(turns: Iterable[tuple[float, float, str]], start: float, end: flo
         if overlap > 0:
             talk[speaker] = talk.get(speaker, 0.0) + overlap
     return max(talk, key=lambda s: talk[s]) if talk else None
-
-
-def dubbed_phrases(translation: Transcript) -> list[SourcePhrase]:
-    """The translation's segments as phrases, each with the speaker who talks most within it (its turns)."""
-    turns = [(t.start, t.end, t.speaker) for t in translation.turns or []]
-    return [
-        SourcePhrase(segment.start, segment.end, segment.text.strip(), speaker_at(turns, segment.start, segment.end))
-        for segment in translation.segments
-        if _SPEAKABLE.search(segment.text)
-    ]
 
 
 def fit(samples: np.ndarray, rate: int, span: float, room: float) -> tuple[np.ndarray, float]:

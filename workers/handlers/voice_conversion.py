@@ -22,7 +22,6 @@ from workers.engines.diarize import SpeakerConstraints
 from workers.engines.revoice import (
     Revoicer,
     SourcePhrase,
-    dubbed_phrases,
     median_pitch,
     phrases_of,
     pick_voices,
@@ -195,7 +194,7 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
                 diarizer=diarizer(ctx) if req.diarization else None,
                 on_progress=lambda p: job.progress(p * TRANSCRIBE_SHARE),
             )
-        phrases = dubbed_phrases(transcript) if dubbing else phrases_of(transcript)
+        phrases = phrases_of(transcript)
         auto, pitches = _auto_voices(req, path, phrases) if req.auto_voices and req.diarization else ({}, {})
     voices = {phrase.speaker: _voice_for(req, phrase.speaker, auto) for phrase in phrases}
     language = req.target_language or transcript.language or "en"
