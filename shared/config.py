@@ -200,8 +200,10 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
     """How often each worker process advertises itself in Redis; it counts as gone after three missed beats."""
     random_seed: int | None = None
-    """Seed each worker process's random generators (Python, NumPy, ONNX Runtime, torch) with this at start: the
-    same jobs in the same order then give the same audio (Piper samples noise). Unset: random."""
+    """Seed each worker process's random generators (Python, NumPy, ONNX Runtime, torch, CTranslate2) with this at
+    start and again before each job: a job's transcript then does not depend on what ran before it (Whisper's
+    fallback temperatures sample), and the same jobs in the same order give the same audio (Piper samples noise in
+    its ONNX session, which keeps its own stream). Unset: random."""
     reconcile_interval_seconds: float = Field(default=10.0, gt=0)
     """How often each API process reconciles the broker with SQL (re-sends lost and orphaned jobs)."""
     reconcile_queued_after_seconds: float = Field(default=30.0, ge=0)

@@ -133,6 +133,8 @@ def platform_env(session_dir: Path, model_dir: Path, redis_url: str, s3: S3Serve
         "WEBHOOKS__RETRY_SCHEDULE_SECONDS": "[0.5, 0.5, 0.5, 0.5, 0.5]",
         "WEBHOOKS__POLL_SECONDS": "0.2",
         "BATCHES__TICK_SECONDS": "0.3",
+        # reproducible runs: a job's transcript does not depend on what the worker ran before it
+        "RANDOM_SEED": "0",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -9,7 +9,6 @@ in Redis, and a background warm-up that loads the hosted models without holding 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from workers.engines import load_engine
 from workers.heartbeat import Heartbeat
 from workers.residency import ResidencyManager
 from workers.runner import WorkerContext
+from workers.seeding import seed_random, seed_torch
 
 log = logging.getLogger(__name__)
 
@@ -101,28 +101,6 @@ def warm_up(ctx: WorkerContext) -> None:
             diarizer(ctx)
         except Exception as exc:
             log.warning("could not preload the diarization pipeline: %s", exc)
-
-
-def seed_random(seed: int) -> None:
-    """Seed the generators engines sample from; ONNX Runtime takes it for the sessions created afterwards."""
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import onnxruntime
-
-        onnxruntime.set_seed(seed)
-    except ImportError:
-        pass
-    seed_torch(seed)
-
-
-def seed_torch(seed: int) -> None:
-    if "torch" in sys.modules:  # never import torch just for this: engines that use it have imported it
-        sys.modules["torch"].manual_seed(seed)
 
 
 def _load(spec: ModelSpec, model_dir: Path) -> Any:

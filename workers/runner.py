@@ -31,6 +31,7 @@ from shared.queues import enqueued_key
 from shared.storage import LocalStore, ObjectNotFound, ObjectStore
 from workers.engines.base import EngineError
 from workers.residency import ResidencyManager
+from workers.seeding import seed_random
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,8 @@ def _run_claimed(ctx: WorkerContext, job: Job) -> str:
         request = kind.parse_request(job.request or {})
         inputs = kind.input_keys(job.request or {})
         streaming = bool(getattr(request, "stream", False))
+        if ctx.settings.random_seed is not None:  # the same request gives the same output, whatever ran before
+            seed_random(ctx.settings.random_seed)
         outcome = _handler(kind)(JobContext(ctx, job, request, ProgressReporter(ctx, job.id)))
     except EngineError as exc:
         log.info("job %s failed: %s (%s)", job.id, exc, exc.code)
