@@ -7,8 +7,8 @@ a timeline as long as the input. Pauses stay where the input paused; the words a
 prosody (intonation, emphasis) is not carried over; that is what tone-colour conversion (`openvoice-v2`) keeps.
 Dubbing (`target_language=en`) takes Whisper's translation instead of the transcript, phrased the same way.
 
-The model has no weights of its own: it is installed wherever a speech-to-text model and a speech model are, and
-the worker that hosts it loads those through its residency manager.
+The model has no weights of its own: it is installed wherever a Whisper model and a speech model are, and the
+worker that hosts it loads those through its residency manager.
 """
 
 from __future__ import annotations
@@ -37,10 +37,9 @@ _SENTENCE_END = re.compile(r"[.!?…。！？]$")
 
 
 def _installed(model_dir: Path) -> bool:
-    """A transcriber and a speech model (that speaks text: not a pipeline) are installed."""
-    parts = [m for m in MODELS.values() if m.kind in ("stt", "tts") and m.installed_with is None]
-    kinds = {m.kind for m in parts if m.is_installed(model_dir)}
-    return {"stt", "tts"} <= kinds
+    """A Whisper model (word times, the translate task) and a speech model are installed."""
+    whisper = any(m.kind == "stt" and m.family == "whisper" and m.is_installed(model_dir) for m in MODELS.values())
+    return whisper and any(m.kind == "tts" and m.is_installed(model_dir) for m in MODELS.values())
 
 
 ENGINE = EngineSpec(

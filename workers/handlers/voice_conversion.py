@@ -27,7 +27,6 @@ from workers.engines.revoice import (
     pick_voices,
     spoken_transcript,
 )
-from workers.handlers.clone import transcriber
 from workers.handlers.transcription import diarizer
 from workers.runner import JobContext, Outcome, local_input
 from workers.synthesis import fade, trim_silence
@@ -154,24 +153,47 @@ def _auto_voices(
     if not talk or not req.auto_voices:
         return {}, {}
     rate = 16000
-    samples = audio.decode(str(path), sample_rate=rate)
-    pitches: dict[str, float | None] = {}
+    spans: dict[str, list[tuple[int, int]]] = {speaker: [] for speaker in talk}  # samples measured per speaker
     for speaker in talk:
-        pieces, total = [], 0.0
+        total = 0.0
         for phrase in phrases:
             if phrase.speaker == speaker and total < PITCH_SECONDS:
-                pieces.append(samples[int(phrase.start * rate) : int(phrase.end * rate)])
+                spans[speaker].append((int(phrase.start * rate), int(phrase.end * rate)))
                 total += phrase.span
-        pitches[speaker] = median_pitch(np.concatenate(pieces), rate) if pieces else None
+    last = max(end for ranges in spans.values() for _, end in ranges)
+    pieces: dict[str, list[np.ndarray]] = {speaker: [] for speaker in talk}
+    offset = 0
+    for block in audio.iter_decode(str(path), sample_rate=rate, chunk_seconds=60.0):  # never the whole file at once
+        for speaker, ranges in spans.items():
+            for start, end in ranges:
+                if start < offset + block.size and end > offset:
+                    pieces[speaker].append(block[max(0, start - offset) : end - offset])
+        offset += block.size
+        if offset >= last:
+            break
+    pitches: dict[str, float | None] = {
+        speaker: median_pitch(np.concatenate(parts), rate) if parts else None for speaker, parts in pieces.items()
+    }
     candidates = [(v.preset, req.auto_genders.get(v.preset)) for v in req.auto_voices]
     return pick_voices(pitches, candidates, sorted(talk, key=lambda s: -talk[s])), pitches
 
 
+def _transcriber(ctx: Any) -> str | None:
+    """The best Whisper model this worker has, multilingual ones first (any input language, and the translate
+    task for dubbing): Whisper gives the word times phrasing needs."""
+    model_dir = ctx.settings.resolved_model_dir
+    found = [m for m in MODELS.values() if m.kind == "stt" and m.family == "whisper" and m.is_installed(model_dir)]
+    return max(found, key=lambda m: (not m.languages, m.preference)).id if found else None
+
+
 def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
     ctx = job.worker
-    stt_model = transcriber(ctx)
+    stt_model = _transcriber(ctx)
     if stt_model is None:
-        raise ModelNotInstalled("Re-voicing needs a speech-to-text model on the worker: `s2s models install bundled`.")
+        raise ModelNotInstalled(
+            "Re-voicing needs a Whisper model on the worker (word times, and Whisper's translate task for dubbing): "
+            "`s2s models install bundled`."
+        )
     started = time.monotonic()
     dubbing = req.target_language is not None
     request = STTRequest(
