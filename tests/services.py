@@ -228,7 +228,12 @@ async def wait_job(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        job: dict[str, Any] = (await client.get(f"/v1/jobs/{job_id}", headers=auth)).json()
+        r = await client.get(f"/v1/jobs/{job_id}", headers=auth)
+        if r.status_code == 429:  # a long wait polls past the key's requests per minute: wait as told
+            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+            continue
+        assert r.status_code == 200, r.text
+        job: dict[str, Any] = r.json()
         if job["status"] in states:
             return job
         await asyncio.sleep(0.05)
