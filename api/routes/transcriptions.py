@@ -151,14 +151,14 @@ async def _transcription(
             assert file is not None
             source = await upload_source(state, account, file, job_id, "The uploaded file")
     except APIError:
-        await _delete(state, references)
+        await delete_objects(state, references)
         raise
     try:
         spec, job_request = await transcription_job(
             state, form, source, speakers_only=speakers_only, task=task, known=known
         )
     except APIError:
-        await _delete(state, references + ([source.key] if source.uploaded else []))
+        await delete_objects(state, references + ([source.key] if source.uploaded else []))
         raise
     key = source.key
     is_async = wants_async(request, form.async_) and not form.stream
@@ -192,7 +192,8 @@ async def _transcription(
     return rendered(job)
 
 
-async def _delete(state: AppState, keys: list[str]) -> None:
+async def delete_objects(state: AppState, keys: list[str]) -> None:
+    """Delete these objects of the store (a refused request's uploads)."""
     for key in keys:
         await anyio.to_thread.run_sync(state.store.delete, key)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,7 @@ from api.dispatch import accepted, audio_output, create_upload_job, new_job_id, 
 from api.errors import APIError, InvalidRequest
 from api.requests import file_source, upload_source, voice_conversion_job
 from api.routes.speech import AUDIO_CONTENT
-from api.routes.transcriptions import UPLOAD_JOB_RESPONSES, sync_budget
+from api.routes.transcriptions import UPLOAD_JOB_RESPONSES, delete_objects, sync_budget
 from api.streaming import stream_audio
 from api.webhook_urls import checked_webhook_url
 from shared import jobs
@@ -114,6 +113,13 @@ ELEVEN_FORMAT_QUERY = Query(description="e.g. mp3_44100_128 (default), pcm_16000
     response_class=Response,
     responses=CONVERSION_RESPONSES,
 )
+@router.post(
+    "/v1/speech-to-speech/{voice_id}/stream",
+    operation_id="speech-to-speech-stream",
+    summary="Voice changer, streamed: the audio arrives phrase by phrase",
+    response_class=Response,
+    responses=CONVERSION_RESPONSES,
+)
 async def speech_to_speech(
     request: Request,
     account: AccountDep,
@@ -126,41 +132,11 @@ async def speech_to_speech(
     output_format: Annotated[str | None, ELEVEN_FORMAT_QUERY] = None,
     output_format_form: Annotated[str | None, ELEVEN_FORMAT_FORM] = None,
 ) -> Response:
-    return await _eleven(
-        request,
-        account,
-        session,
-        settings,
-        state,
-        voice_id,
-        audio,
-        model_id,
-        output_format or output_format_form,
-        False,
-    )
-
-
-@router.post(
-    "/v1/speech-to-speech/{voice_id}/stream",
-    operation_id="speech-to-speech-stream",
-    summary="Voice changer, streamed: the audio arrives phrase by phrase",
-    response_class=Response,
-    responses=CONVERSION_RESPONSES,
-)
-async def speech_to_speech_stream(
-    request: Request,
-    account: AccountDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    state: StateDep,
-    voice_id: Annotated[str, ELEVEN_PATH],
-    audio: Annotated[UploadFile, ELEVEN_AUDIO],
-    model_id: Annotated[str | None, ELEVEN_MODEL] = None,
-    output_format: Annotated[str | None, ELEVEN_FORMAT_QUERY] = None,
-    output_format_form: Annotated[str | None, ELEVEN_FORMAT_FORM] = None,
-) -> Response:
+    """One handler for both routes: the route's own path (not the URL, whose voice id may be `stream`) says
+    whether it streams."""
+    stream = request.scope["route"].path.endswith("/stream")
     output_format = output_format or output_format_form
-    return await _eleven(request, account, session, settings, state, voice_id, audio, model_id, output_format, True)
+    return await _eleven(request, account, session, settings, state, voice_id, audio, model_id, output_format, stream)
 
 
 def _conversion_done(job: Job) -> dict[str, Any]:
@@ -193,8 +169,7 @@ async def _convert(
     try:
         spec, job_request = await voice_conversion_job(state, session, account, form, source)
     except APIError:
-        if source.uploaded:
-            await _discard(state, source.key)
+        await delete_objects(state, [source.key] if source.uploaded else [])
         raise
     is_async = wants_async(request, form.async_) and not form.stream
     job = await create_upload_job(
@@ -231,7 +206,3 @@ async def _convert(
     if not finished:
         return accepted(request, state, job)
     return await audio_output(state, job, media_type)
-
-
-async def _discard(state: AppState, key: str) -> None:
-    await anyio.to_thread.run_sync(state.store.delete, key)
