@@ -28,7 +28,7 @@ from shared.errors import ErrorCode
 from shared.events import publish_job_event, publish_stream_item
 from shared.jobkinds import JobKind, job_kind
 from shared.queues import enqueued_key
-from shared.storage import LocalStore, ObjectNotFound, ObjectStore
+from shared.storage import LocalStore, ObjectNotFound, ObjectStore, batch_output_key, output_key
 from workers.engines.base import EngineError
 from workers.residency import ResidencyManager
 from workers.seeding import seed_random
@@ -123,6 +123,18 @@ class JobContext:
 
     def stream(self, item: dict[str, Any]) -> None:
         self.worker.stream(self.job.id, item)
+
+    def put_output(self, data: bytes, extension: str, content_type: str) -> str:
+        """Store the job's output file and return its key: a batch item's under its batch's prefix (beside the
+        batch's manifest), any other job's under its account's outputs."""
+        batch_id = self.job.batch_id
+        key = (
+            batch_output_key(batch_id, self.id, extension)
+            if batch_id
+            else output_key(self.account_id, self.id, extension)
+        )
+        self.worker.store.put_bytes(key, data, content_type)
+        return key
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import numpy as np
 
 from shared import audio
 from shared.catalog import MODELS, EngineSpec, ModelSpec, Prices
+from shared.jobkinds.voice_conversion import Phrase
 from shared.transcripts import Segment, Transcript, Word
 
 PHRASE_PAUSE = 0.3  # seconds between words that end a phrase (a pause the output keeps)
@@ -53,7 +54,7 @@ ENGINE = EngineSpec(
             description="Re-voicing: the speech is transcribed with word times and re-spoken in the target voice, "
             "each phrase fitted to its source's time (the words are re-spoken; prosody is not carried over)",
             installed_with=_installed,
-            install_hint="Needs a speech-to-text model and a speech model on the worker: `s2s models install bundled`.",
+            install_hint="Needs a Whisper model and a speech model on the worker: `s2s models install bundled`.",
             preference=1,
             prices=Prices(per_audio_second=0.05),
         ),
@@ -117,7 +118,7 @@ def phrases_of(transcript: Transcript, *, pause: float = PHRASE_PAUSE) -> list[S
 
 
 def speaker_at(turns: Iterable[tuple[float, float, str]], start: float, end: float) -> str | None:
-    """The speaker who talks most within [start, end] (dubbed segments have no words to carry one)."""
+    """The speaker who talks most within [start, end] (for a segment without words to carry one)."""
     talk: dict[str, float] = {}
     for t0, t1, speaker in turns:
         overlap = min(end, t1) - max(start, t0)
@@ -213,21 +214,17 @@ def pick_voices(
     for index, speaker in enumerate(order):
         pitch = pitches.get(speaker)
         gender = None if pitch is None else ("female" if pitch >= FEMALE_PITCH_HZ else "male")
-        free = [name for name, _ in candidates if name not in used]
-        matching = [name for name, g in candidates if name not in used and g == gender]
-        pool = matching or free or [name for name, _ in candidates]
-        name = pool[0] if (matching or free) else pool[index % len(pool)]
+        free = [(name, g) for name, g in candidates if name not in used]
+        matching = [name for name, g in free if g == gender]
+        name = (matching or [name for name, _ in free] or [candidates[index % len(candidates)][0]])[0]
         chosen[speaker] = name
         used.add(name)
     return chosen
 
 
-def spoken_transcript(phrases: list[tuple[SourcePhrase, float, float]], duration: float, language: str) -> Transcript:
-    """What the output says, with its times: one segment per phrase (for SRT, VTT and the job's result)."""
-    segments = [
-        Segment(id=i, start=round(start, 3), end=round(end, 3), text=phrase.text, speaker=phrase.speaker)
-        for i, (phrase, start, end) in enumerate(phrases)
-    ]
+def spoken_transcript(phrases: list[Phrase], duration: float, language: str) -> Transcript:
+    """What the output says, with its times: one segment per placed phrase (for SRT, VTT and the job's result)."""
+    segments = [Segment(id=i, start=p.start, end=p.end, text=p.text, speaker=p.speaker) for i, p in enumerate(phrases)]
     return Transcript(
         text=" ".join(s.text for s in segments), language=language, duration=round(duration, 3), segments=segments
     )

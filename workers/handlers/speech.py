@@ -9,7 +9,6 @@ import numpy as np
 
 from shared import audio
 from shared.jobkinds.speech import SpeechJob, SpeechResult
-from shared.storage import batch_output_key, output_key
 from workers.engines.base import SynthesisOptions
 from workers.runner import JobContext, Outcome
 from workers.synthesis import synthesize_pieces
@@ -51,10 +50,7 @@ def synthesize(job: JobContext) -> Outcome:
     samples = np.concatenate(produced) if produced else np.zeros(0, dtype=np.float32)
     # a streamed wav carries an open-ended header; the stored file gets a complete one
     data = b"".join(streamed) if req.stream and req.format != "wav" else audio.encode(samples, rate, req.format)
-    # a batch's audio lands under its batch's prefix, beside its manifest
-    key = batch_output_key(job.job.batch_id, job.id, fmt.extension) if job.job.batch_id else None
-    key = key or output_key(job.account_id, job.id, fmt.extension)
-    job.worker.store.put_bytes(key, data, fmt.content_type)
+    key = job.put_output(data, fmt.extension, fmt.content_type)
     result = SpeechResult(
         duration=round(samples.size / rate, 3),
         sample_rate=fmt.sample_rate or rate,

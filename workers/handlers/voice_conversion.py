@@ -16,7 +16,6 @@ from shared import audio
 from shared.catalog import MODELS
 from shared.errors import ErrorCode
 from shared.jobkinds.voice_conversion import Phrase, TargetVoice, VoiceConversionJob, VoiceConversionResult
-from shared.storage import batch_output_key, output_key
 from workers.engines.base import InvalidAudio, InvalidInput, ModelNotInstalled, SynthesisOptions
 from workers.engines.diarize import SpeakerConstraints
 from workers.engines.revoice import (
@@ -47,7 +46,7 @@ class _Output:
         self.pcm_rate = job.request.sample_rate
         self.samples = 0
         self.parts: list[np.ndarray] = []  # a WAV file's samples
-        self.encoded: list[bytes] = []
+        self.encoded: list[bytes] = []  # the stored file, but a WAV's
         # a streamed WAV carries an open-ended header: the stored file is encoded whole at the end
         self.whole_wav = fmt == "wav"
         self.encoder = (
@@ -57,7 +56,8 @@ class _Output:
     def _emit(self, data: bytes) -> None:
         if not data:
             return
-        self.encoded.append(data)
+        if not self.whole_wav:  # the stored file is these bytes
+            self.encoded.append(data)
         if self.stream:
             self.job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
 
@@ -78,14 +78,6 @@ class _Output:
             samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.float32)
             return self.samples, audio.encode(samples, self.rate, "wav")
         return self.samples, b"".join(self.encoded)
-
-
-def _store(job: JobContext, data: bytes, fmt: str) -> str:
-    spec = audio.OUTPUT_FORMATS[fmt]
-    key = batch_output_key(job.job.batch_id, job.id, spec.extension) if job.job.batch_id else None
-    key = key or output_key(job.account_id, job.id, spec.extension)
-    job.worker.store.put_bytes(key, data, spec.content_type)
-    return key
 
 
 def convert(job: JobContext) -> Outcome:
@@ -248,7 +240,6 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
 
         output = _Output(job, req.response_format, rate)
         placed: list[Phrase] = []
-        timed: list[tuple[SourcePhrase, float, float]] = []
         revoicer: Revoicer = stack.enter_context(ctx.residency.use(job.model))
         for final, phrase, start, end, tempo in revoicer.render(phrases, transcript.duration, rate, speak):
             output.write(final)
@@ -267,10 +258,9 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
                     tempo=tempo,
                 )
             )
-            timed.append((phrase, start, end))
             job.progress(TRANSCRIBE_SHARE + (1 - TRANSCRIBE_SHARE) * len(placed) / max(1, len(phrases)))
     out, data = output.finish()
-    spoken = {p.speaker or "": voices[p.speaker].requested for p in phrases}
+    spoken = {speaker or "": voice.requested for speaker, voice in voices.items()}
     return _outcome(
         job,
         req,
@@ -284,7 +274,7 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
         pitches={speaker: round(hz, 1) for speaker, hz in pitches.items() if hz is not None},
         language=transcript.language,
         phrases=placed,
-        transcript=spoken_transcript(timed, transcript.duration, language),
+        transcript=spoken_transcript(placed, transcript.duration, language),
     )
 
 
@@ -298,8 +288,8 @@ def _outcome(
     started: float,
     **fields: Any,
 ) -> Outcome:
-    key = _store(job, data, req.response_format)
     fmt = audio.OUTPUT_FORMATS[req.response_format]
+    key = job.put_output(data, fmt.extension, fmt.content_type)
     result = VoiceConversionResult(
         duration=round(samples / rate, 3),
         input_duration=round(input_duration, 3),
