@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-
-import numpy as np
 
 from shared import audio
 from shared.jobkinds.speech import SpeechJob, SpeechResult
 from workers.engines.base import SynthesisOptions
+from workers.output import AudioOutput
 from workers.runner import JobContext, Outcome
 from workers.synthesis import synthesize_pieces
 from workers.voices import enroll_for, load_voice
@@ -18,14 +16,6 @@ from workers.voices import enroll_for, load_voice
 def synthesize(job: JobContext) -> Outcome:
     req: SpeechJob = job.request
     fmt = audio.OUTPUT_FORMATS[req.format]
-    produced: list[np.ndarray] = []
-    streamed: list[bytes] = []
-
-    def emit(data: bytes) -> None:
-        if data:
-            streamed.append(data)
-            job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
-
     with job.worker.residency.use(job.model) as engine:
         conditioning = None
         if req.voice_id:
@@ -40,19 +30,13 @@ def synthesize(job: JobContext) -> Outcome:
             conditioning=conditioning,
         )
         rate = int(engine.sample_rate)
-        encoder = audio.StreamEncoder(req.format, rate) if req.stream else None
+        output = AudioOutput(job, req.format, rate, stream=req.stream)
         for chunk in synthesize_pieces(engine, req.input, options, on_progress=job.progress):
-            produced.append(chunk)
-            if encoder is not None:
-                emit(encoder.write(chunk))
-        if encoder is not None:
-            emit(encoder.close())
-    samples = np.concatenate(produced) if produced else np.zeros(0, dtype=np.float32)
-    # a streamed wav carries an open-ended header; the stored file gets a complete one
-    data = b"".join(streamed) if req.stream and req.format != "wav" else audio.encode(samples, rate, req.format)
+            output.write(chunk)
+    samples, data = output.finish()
     key = job.put_output(data, fmt.extension, fmt.content_type)
     result = SpeechResult(
-        duration=round(samples.size / rate, 3),
+        duration=round(samples / rate, 3),
         sample_rate=fmt.sample_rate or rate,
         format=req.format,
         bytes=len(data),

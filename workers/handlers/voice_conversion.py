@@ -4,7 +4,6 @@ Audio is streamed as each part becomes final."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from contextlib import ExitStack
@@ -27,6 +26,7 @@ from workers.engines.revoice import (
     spoken_transcript,
 )
 from workers.handlers.transcription import diarizer
+from workers.output import AudioOutput
 from workers.runner import JobContext, Outcome, local_input
 from workers.synthesis import fade, trim_silence
 from workers.transcribe import STTRequest, transcribe_file
@@ -34,50 +34,6 @@ from workers.voices import enroll_for, load_voice
 
 TRANSCRIBE_SHARE = 0.5  # of the progress: the transcription, then the phrases
 PITCH_SECONDS = 30.0  # of each speaker's speech measured for `voices=auto`
-
-
-class _Output:
-    """The output, encoded as it grows (and streamed when the request streams); only a WAV file that is not
-    streamed keeps its samples, for its header to carry the length."""
-
-    def __init__(self, job: JobContext, fmt: str, rate: int) -> None:
-        self.job, self.fmt, self.rate = job, fmt, rate
-        self.stream = bool(job.request.stream)
-        self.pcm_rate = job.request.sample_rate
-        self.samples = 0
-        self.parts: list[np.ndarray] = []  # a WAV file's samples
-        self.encoded: list[bytes] = []  # the stored file, but a WAV's
-        # a streamed WAV carries an open-ended header: the stored file is encoded whole at the end
-        self.whole_wav = fmt == "wav"
-        self.encoder = (
-            audio.StreamEncoder(fmt, rate, pcm_rate=self.pcm_rate) if self.stream or not self.whole_wav else None
-        )
-
-    def _emit(self, data: bytes) -> None:
-        if not data:
-            return
-        if not self.whole_wav:  # the stored file is these bytes
-            self.encoded.append(data)
-        if self.stream:
-            self.job.stream({"type": "audio", "b64": base64.b64encode(data).decode()})
-
-    def write(self, samples: np.ndarray) -> None:
-        if samples.size == 0:
-            return
-        self.samples += samples.size
-        if self.whole_wav:
-            self.parts.append(samples)
-        if self.encoder is not None:
-            self._emit(self.encoder.write(samples))
-
-    def finish(self) -> tuple[int, bytes]:
-        """(samples written, the file to store)."""
-        if self.encoder is not None:
-            self._emit(self.encoder.close())
-        if self.whole_wav:
-            samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.float32)
-            return self.samples, audio.encode(samples, self.rate, "wav")
-        return self.samples, b"".join(self.encoded)
 
 
 def convert(job: JobContext) -> Outcome:
@@ -104,7 +60,7 @@ def _tone_color(job: JobContext, req: VoiceConversionJob) -> Outcome:
         samples = audio.decode(str(path), sample_rate=rate)
         conditioning = enroll_for(ctx, engine, job.model, load_voice(ctx, voice.voice_id)) if voice.voice_id else None
         target = req.sample_rate or rate
-        output = _Output(job, req.response_format, target)
+        output = AudioOutput(job, req.response_format, target, stream=req.stream, pcm_rate=req.sample_rate)
         done = 0
         for chunk in engine.convert_voice(samples, voice=voice.preset, conditioning=conditioning):
             chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
@@ -238,7 +194,7 @@ def _revoice(job: JobContext, req: VoiceConversionJob) -> Outcome:
             own = int(engine.sample_rate)
             return audio.resample(fade(trim_silence(spoken, own), own), own, rate)
 
-        output = _Output(job, req.response_format, rate)
+        output = AudioOutput(job, req.response_format, rate, stream=req.stream, pcm_rate=req.sample_rate)
         placed: list[Phrase] = []
         revoicer: Revoicer = stack.enter_context(ctx.residency.use(job.model))
         for final, phrase, start, end, tempo in revoicer.render(phrases, transcript.duration, rate, speak):
