@@ -78,7 +78,7 @@ def test_requests_cross_hosts_and_the_api_holds_no_models(cluster: ClusterStack,
     assert api.get("/v1/models/whisper-tiny.en").json()["workers"] == 1
 
     sync = api.post("/v1/audio/speech", json=SPEECH)
-    assert sync.status_code == 200 and sync.headers["content-type"] == "audio/mpeg", sync.text
+    assert sync.status_code == 200 and sync.headers["content-type"] == "audio/mpeg", (sync.text, cluster.tails())
     queued = api.post("/v1/audio/speech", json={**SPEECH, "async": True})
     assert queued.status_code == 202
     done = wait_job(api, queued.json()["id"], {"succeeded", "failed"})

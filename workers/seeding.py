@@ -5,7 +5,9 @@ its own stream once loaded."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
 
 def seed_random(seed: int) -> None:
@@ -24,10 +26,21 @@ def seed_random(seed: int) -> None:
     except ImportError:
         pass
     seed_torch(seed)
-    if "ctranslate2" in sys.modules:  # faster-whisper's sampling at fallback temperatures
-        sys.modules["ctranslate2"].set_random_seed(seed)
+    ctranslate2 = imported("ctranslate2")
+    if ctranslate2 is not None:  # faster-whisper's sampling at fallback temperatures
+        ctranslate2.set_random_seed(seed)
 
 
 def seed_torch(seed: int) -> None:
-    if "torch" in sys.modules:  # never import torch just for this: engines that use it have imported it
-        sys.modules["torch"].manual_seed(seed)
+    torch = imported("torch")  # never import torch just for this: engines that use it have imported it
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def imported(name: str) -> ModuleType | None:
+    """The module if something has imported it (or is importing it: the warm-up thread loads engines while a
+    job starts), waiting for its import to finish; None if nothing has. A module half way through its import
+    has no attributes yet, so it is never used from sys.modules directly."""
+    if name not in sys.modules:
+        return None
+    return importlib.import_module(name)  # blocks on the module's import lock until the other thread is done
