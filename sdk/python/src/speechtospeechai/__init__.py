@@ -32,11 +32,13 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     SpeechToSpeechAIError,
+    StreamError,
     VoiceNotFoundError,
     WebhookVerificationError,
 )
 from ._files import FileTypes
 from ._response import AsyncStreamedAudioResponse, AudioResponse, StreamedAudioResponse
+from ._streaming import AsyncStream, Stream
 from ._version import __version__
 from .types import (
     Account,
@@ -71,6 +73,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyCreated",
     "AsyncClient",
+    "AsyncStream",
     "AsyncStreamedAudioResponse",
     "AudioResponse",
     "AuthenticationError",
@@ -99,6 +102,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "SpeechToSpeechAIError",
+    "Stream",
+    "StreamError",
     "StreamedAudioResponse",
     "Transcription",
     "Usage",

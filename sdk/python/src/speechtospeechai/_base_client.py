@@ -62,7 +62,7 @@ class RequestOptions:
     params: Mapping[str, str | int | float | bool] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout: Timeout | None = None
-    stream: bool = False  # leave an audio body unread, to be streamed by the caller
+    stream: bool = False  # leave an audio or event-stream body unread, to be read by the caller
 
 
 def make_options(
@@ -163,6 +163,10 @@ def should_retry(response: httpx.Response) -> bool:
 def _is_audio(response: httpx.Response) -> bool:
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return not (content_type.endswith("json") or content_type.startswith("text/"))
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return str(response.headers.get("content-type", "")).startswith("text/event-stream")
 
 
 def parse_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
@@ -281,7 +285,7 @@ class BaseClient(Generic[HttpClientT]):
 
     @staticmethod
     def _leave_unread(response: httpx.Response, options: RequestOptions) -> bool:
-        return options.stream and _is_audio(response)
+        return options.stream and (_is_audio(response) or _is_event_stream(response))
 
 
 class SyncAPIClient(BaseClient[httpx.Client]):

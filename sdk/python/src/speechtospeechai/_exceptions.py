@@ -34,6 +34,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "SpeechToSpeechAIError",
+    "StreamError",
     "VoiceNotFoundError",
     "WebhookVerificationError",
     "make_status_error",
@@ -194,6 +195,23 @@ class JobFailedError(SpeechToSpeechAIError):
         self.code = job.error.code if job.error else job.status
         self.message = job.error.message if job.error and job.error.message else f"Job {job.id} {job.status}."
         super().__init__(f"{self.message} [job {job.id} {job.status}, {self.code}]")
+
+
+class StreamError(SpeechToSpeechAIError):
+    """A streamed job sent an `error` event: `code` is the job's error code (`timeout`: the job is still running
+    after the stream's time budget; wait for `job_id` with `client.jobs.wait`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        job_id: str | None = None,
+        request_id: str | None = None,
+        body: object = None,
+    ) -> None:
+        self.message, self.code, self.job_id, self.request_id, self.body = message, code, job_id, request_id, body
+        super().__init__(f"{message} [job {job_id}, {code}]" if job_id else message)
 
 
 class JobTimeoutError(SpeechToSpeechAIError, TimeoutError):

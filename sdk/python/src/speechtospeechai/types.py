@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ __all__ = [
     "BatchRequestCounts",
     "BatchStatus",
     "ChannelMode",
+    "ConversionAudioDelta",
+    "ConversionAudioDone",
     "Emotion",
     "FileDeleted",
     "FileList",
@@ -40,8 +43,13 @@ __all__ = [
     "ModelPrices",
     "RateLimits",
     "Segment",
+    "SpeechAudioDelta",
+    "SpeechAudioDone",
+    "StreamEvent",
     "TextFormat",
     "TimestampGranularity",
+    "TranscriptTextDelta",
+    "TranscriptTextDone",
     "Transcription",
     "TranscriptionFormat",
     "Usage",
@@ -115,6 +123,60 @@ class Transcription(_Object):
         if self.words is None and any(s.words for s in self.segments):
             self.words = [w for s in self.segments for w in (s.words or [])]
         return self
+
+
+# --- streamed events (Server-Sent Events; `client.audio.*.stream(...)`) -------------------------------------
+class StreamEvent(_Object):
+    """An event of a type this SDK does not know yet (every field kept)."""
+
+    type: str
+
+
+class _AudioDelta(_Object):
+    audio: str  # base64 audio bytes, in order
+
+    @property
+    def data(self) -> bytes:
+        """This piece of the audio file."""
+        return base64.b64decode(self.audio)
+
+
+class SpeechAudioDelta(_AudioDelta):
+    type: Literal["speech.audio.delta"]
+
+
+class SpeechAudioDone(_Object):
+    type: Literal["speech.audio.done"]
+    job_id: str
+    usage: dict[str, float] = Field(default_factory=dict)  # input_characters, duration
+
+
+class TranscriptTextDelta(_Object):
+    type: Literal["transcript.text.delta"]
+    delta: str  # the new text (with a leading space after the first segment)
+    segment: Segment | None = None
+
+
+class TranscriptTextDone(_Object):
+    """The whole text; with response_format json, the transcription's fields too (segments, language, ...)."""
+
+    type: Literal["transcript.text.done"]
+    text: str
+    job_id: str | None = None
+    language: str | None = None
+    duration: float | None = None
+    segments: list[Segment] | None = None
+
+
+class ConversionAudioDelta(_AudioDelta):
+    type: Literal["conversion.audio.delta"]
+
+
+class ConversionAudioDone(_Object):
+    type: Literal["conversion.audio.done"]
+    job_id: str
+    usage: dict[str, float] = Field(default_factory=dict)  # input_seconds, duration
+    text: str | None = None  # what the output says
 
 
 class SpeakerTurn(_Object):

@@ -25,6 +25,15 @@ from .._base_client import (
 )
 from .._files import FileTypes, data_url, prepare_file
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
+from .._streaming import (
+    SPEECH_EVENTS,
+    TRANSCRIPTION_EVENTS,
+    AsyncStream,
+    SpeechStreamEvent,
+    Stream,
+    TranscriptionStreamEvent,
+    sse_options,
+)
 from ..types import (
     AudioFormat,
     ChannelMode,
@@ -313,6 +322,32 @@ class Speech(SyncAPIResource):
         # a `_streaming()` copy returns a StreamedAudioResponse, typed by `with_streaming_response`
         return self._client.audio_response(response, options)  # type: ignore[return-value]
 
+    def stream(
+        self,
+        *,
+        model: str,
+        voice: str,
+        input: str,
+        speed: float | None = None,
+        format: AudioFormat | None = None,
+        response_format: AudioFormat | None = None,
+        emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[SpeechStreamEvent]:
+        """The audio as Server-Sent Events (`stream_format=sse`), sent as it is synthesised: `SpeechAudioDelta`
+        events (`.data` is the next piece of the file), then `SpeechAudioDone` with the job id and usage."""
+        options = _speech_options(
+            model=model, voice=voice, input=input, speed=speed, format=format, response_format=response_format,
+            emotion=emotion, instructions=instructions, language=language, stream=None, wait=True,
+            extra_headers=extra_headers, extra_body={"stream_format": "sse", **(extra_body or {})},
+            timeout=timeout, stream_response=True,
+        )  # fmt: skip
+        return Stream(self._client.request(sse_options(options)), SPEECH_EVENTS)
+
     @cached_property
     def with_streaming_response(self) -> SpeechWithStreamingResponse:
         """`with client.audio.speech.with_streaming_response.create(...) as r: r.stream_to_file(path)`."""
@@ -452,6 +487,37 @@ class Transcriptions(SyncAPIResource):
             self._client.jobs._wait_for_success(job.id)
             return self._client.jobs.transcription(job.id, response_format=response_format)
         return parse_transcription(response, response_format)
+
+    def stream(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        language: str | None = None,
+        diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
+        timestamps: TimestampGranularity | None = None,
+        response_format: JsonFormat | None = None,
+        prompt: str | None = None,
+        temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[TranscriptionStreamEvent]:
+        """Transcribe `file` as Server-Sent Events (`stream=true`): a `TranscriptTextDelta` per segment as it is
+        decoded, then `TranscriptTextDone` with the whole text (and, for json, the transcription's fields)."""
+        options = _transcription_options(
+            file=file, model=model, language=language, diarization=diarization, num_speakers=num_speakers,
+            min_speakers=min_speakers, max_speakers=max_speakers, channels=channels, timestamps=timestamps,
+            timestamp_granularities=None, response_format=response_format, prompt=prompt, temperature=temperature,
+            known_speakers=known_speakers, wait=True, extra_headers=extra_headers,
+            extra_body={"stream": True, **(extra_body or {})}, timeout=timeout,
+        )  # fmt: skip
+        return Stream(self._client.request(sse_options(options)), TRANSCRIPTION_EVENTS)
 
 
 class Translations(SyncAPIResource):
@@ -626,6 +692,32 @@ class AsyncSpeech(AsyncAPIResource):
             return await (jobs._streaming() if self._stream else jobs).result(job.id)
         return self._client.audio_response(response, options)  # type: ignore[return-value]
 
+    async def stream(
+        self,
+        *,
+        model: str,
+        voice: str,
+        input: str,
+        speed: float | None = None,
+        format: AudioFormat | None = None,
+        response_format: AudioFormat | None = None,
+        emotion: Emotion | None = None,
+        instructions: str | None = None,
+        language: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncStream[SpeechStreamEvent]:
+        """The audio as Server-Sent Events (`stream_format=sse`), sent as it is synthesised: `SpeechAudioDelta`
+        events (`.data` is the next piece of the file), then `SpeechAudioDone` with the job id and usage."""
+        options = _speech_options(
+            model=model, voice=voice, input=input, speed=speed, format=format, response_format=response_format,
+            emotion=emotion, instructions=instructions, language=language, stream=None, wait=True,
+            extra_headers=extra_headers, extra_body={"stream_format": "sse", **(extra_body or {})},
+            timeout=timeout, stream_response=True,
+        )  # fmt: skip
+        return AsyncStream(await self._client.request(sse_options(options)), SPEECH_EVENTS)
+
     @cached_property
     def with_streaming_response(self) -> AsyncSpeechWithStreamingResponse:
         """`async with client.audio.speech.with_streaming_response.create(...) as r: await r.stream_to_file(p)`."""
@@ -758,6 +850,37 @@ class AsyncTranscriptions(AsyncAPIResource):
             await self._client.jobs._wait_for_success(job.id)
             return await self._client.jobs.transcription(job.id, response_format=response_format)
         return parse_transcription(response, response_format)
+
+    async def stream(
+        self,
+        *,
+        file: FileTypes,
+        model: str | None = None,
+        language: str | None = None,
+        diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        channels: ChannelMode | None = None,
+        timestamps: TimestampGranularity | None = None,
+        response_format: JsonFormat | None = None,
+        prompt: str | None = None,
+        temperature: float | None = None,
+        known_speakers: Sequence[str] | Mapping[str, FileTypes] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncStream[TranscriptionStreamEvent]:
+        """Transcribe `file` as Server-Sent Events (`stream=true`): a `TranscriptTextDelta` per segment as it is
+        decoded, then `TranscriptTextDone` with the whole text (and, for json, the transcription's fields)."""
+        options = _transcription_options(
+            file=file, model=model, language=language, diarization=diarization, num_speakers=num_speakers,
+            min_speakers=min_speakers, max_speakers=max_speakers, channels=channels, timestamps=timestamps,
+            timestamp_granularities=None, response_format=response_format, prompt=prompt, temperature=temperature,
+            known_speakers=known_speakers, wait=True, extra_headers=extra_headers,
+            extra_body={"stream": True, **(extra_body or {})}, timeout=timeout,
+        )  # fmt: skip
+        return AsyncStream(await self._client.request(sse_options(options)), TRANSCRIPTION_EVENTS)
 
 
 class AsyncTranslations(AsyncAPIResource):

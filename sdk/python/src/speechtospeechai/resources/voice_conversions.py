@@ -28,6 +28,7 @@ from .._base_client import (
 )
 from .._files import FileTypes, prepare_file
 from .._response import AudioResponse, async_to_streamed_response_wrapper, to_streamed_response_wrapper
+from .._streaming import CONVERSION_EVENTS, AsyncStream, ConversionStreamEvent, Stream, sse_options
 from ..types import AudioFormat, Job
 
 if TYPE_CHECKING:
@@ -252,6 +253,39 @@ class VoiceConversions(SyncAPIResource):
             return parse_model(response, Job)
         return _sync_audio(self._client, response, options, self._stream)
 
+    def stream(
+        self,
+        *,
+        file: FileTypes | None = None,
+        voice: str | None = None,
+        voices: Mapping[str, str] | Literal["auto"] | None = None,
+        model: str | None = None,
+        tts_model: str | None = None,
+        diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        language: str | None = None,
+        target_language: Literal["en"] | None = None,
+        response_format: AudioFormat | None = None,
+        sample_rate: int | None = None,
+        file_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[ConversionStreamEvent]:
+        """The converted audio as Server-Sent Events (`stream_format=sse`), phrase by phrase as each is spoken:
+        `ConversionAudioDelta` events (`.data` is the next piece of the file), then `ConversionAudioDone` with the
+        job id, usage and what the output says (arguments as for `create`)."""
+        options = _conversion_options(
+            file=file, voice=voice, voices=voices, model=model, tts_model=tts_model, diarization=diarization,
+            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers, language=language,
+            target_language=target_language, response_format=response_format, sample_rate=sample_rate,
+            stream=True, file_id=file_id, webhook_url=None, wait=True, extra_headers=extra_headers,
+            extra_body={"stream_format": "sse", **(extra_body or {})}, timeout=timeout, stream_response=True,
+        )  # fmt: skip
+        return Stream(self._client.request(sse_options(options)), CONVERSION_EVENTS)
+
     @cached_property
     def with_streaming_response(self) -> VoiceConversionsWithStreamingResponse:
         """`with client.audio.voice_conversions.with_streaming_response.create(..., stream=True) as r:
@@ -381,6 +415,39 @@ class AsyncVoiceConversions(AsyncAPIResource):
         if response.status_code == 202 and not wait:
             return parse_model(response, Job)
         return await _async_audio(self._client, response, options, self._stream)
+
+    async def stream(
+        self,
+        *,
+        file: FileTypes | None = None,
+        voice: str | None = None,
+        voices: Mapping[str, str] | Literal["auto"] | None = None,
+        model: str | None = None,
+        tts_model: str | None = None,
+        diarization: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        language: str | None = None,
+        target_language: Literal["en"] | None = None,
+        response_format: AudioFormat | None = None,
+        sample_rate: int | None = None,
+        file_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncStream[ConversionStreamEvent]:
+        """The converted audio as Server-Sent Events (`stream_format=sse`), phrase by phrase as each is spoken:
+        `ConversionAudioDelta` events (`.data` is the next piece of the file), then `ConversionAudioDone` with the
+        job id, usage and what the output says (arguments as for `create`)."""
+        options = _conversion_options(
+            file=file, voice=voice, voices=voices, model=model, tts_model=tts_model, diarization=diarization,
+            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers, language=language,
+            target_language=target_language, response_format=response_format, sample_rate=sample_rate,
+            stream=True, file_id=file_id, webhook_url=None, wait=True, extra_headers=extra_headers,
+            extra_body={"stream_format": "sse", **(extra_body or {})}, timeout=timeout, stream_response=True,
+        )  # fmt: skip
+        return AsyncStream(await self._client.request(sse_options(options)), CONVERSION_EVENTS)
 
     @cached_property
     def with_streaming_response(self) -> AsyncVoiceConversionsWithStreamingResponse:
