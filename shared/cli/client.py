@@ -91,6 +91,12 @@ BaseUrlOption = Annotated[
 ApiKeyOption = Annotated[
     str | None, typer.Option("--api-key", envvar="S2S_API_KEY", show_envvar=True, help="API key (`s2s keys create`).")
 ]
+MinSpeakersOption = Annotated[
+    int | None, typer.Option("--min-speakers", min=1, max=32, help="At least this many speakers (with diarization).")
+]
+MaxSpeakersOption = Annotated[
+    int | None, typer.Option("--max-speakers", min=1, max=32, help="At most this many speakers (with diarization).")
+]
 
 jobs_app = typer.Typer(help="Background jobs on a server: list, state, progress, result, cancel.", no_args_is_help=True)
 voices_app = typer.Typer(help="Cloned and preset voices on a server.", no_args_is_help=True)
@@ -285,6 +291,8 @@ def transcribe(
     speakers: Annotated[
         int | None, typer.Option("--speakers", min=1, max=32, help="Number of speakers, when known (with --diarize).")
     ] = None,
+    min_speakers: MinSpeakersOption = None,
+    max_speakers: MaxSpeakersOption = None,
     timestamps: Annotated[Granularity | None, typer.Option(case_sensitive=False, help="Timestamp granularity.")] = None,
     output_format: Annotated[
         TranscriptFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
@@ -304,6 +312,8 @@ def transcribe(
                 language=language,
                 diarization=diarize or None,
                 num_speakers=speakers,
+                min_speakers=min_speakers,
+                max_speakers=max_speakers,
                 timestamps=cast("sdk.TimestampGranularity", timestamps.value) if timestamps else None,
                 response_format=fmt,
                 wait=False,
@@ -386,6 +396,8 @@ def convert(
     num_speakers: Annotated[
         int | None, typer.Option("--num-speakers", min=1, max=32, help="Number of speakers, when known.")
     ] = None,
+    min_speakers: MinSpeakersOption = None,
+    max_speakers: MaxSpeakersOption = None,
     language: Annotated[str | None, typer.Option(help="Language of the input, e.g. en (detected when unset).")] = None,
     target_language: Annotated[
         str | None, typer.Option("--target-language", help="Dub into this language (en: English).")
@@ -426,6 +438,8 @@ def convert(
                 tts_model=tts_model,
                 diarization=diarize or None,
                 num_speakers=num_speakers,
+                min_speakers=min_speakers,
+                max_speakers=max_speakers,
                 language=language,
                 target_language="en" if target_language else None,
                 response_format=cast("sdk.AudioFormat", fmt),

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from speechtospeechai import Client
 
+from shared import audio
+from tests.conversations import conversation
 from tests.sdk.live import probe_bytes
 from tests.services import ROOT
 from tests.text import wer
@@ -224,3 +226,17 @@ def test_batch_from_a_text_file_and_from_a_folder_of_audio(s2s: S2S, testdata: P
 
     canceled = s2s("batch", "cancel", "batch_nope")
     assert canceled.returncode == 1 and "does not exist" in canceled.stderr.decode()
+
+
+def test_transcribe_speaker_bounds(s2s: S2S, tmp_path: Path) -> None:
+    """--min-speakers / --max-speakers reach the diarizer: the two-voice conversation, bounded to 1 and to 3."""
+    samples, _ = conversation("conversation_2spk")
+    clip = tmp_path / "two.wav"
+    clip.write_bytes(audio.encode(samples, 16000, "wav"))
+    found: dict[str, set[str]] = {}
+    for bound in ("--max-speakers", "--min-speakers"):
+        value = "1" if bound == "--max-speakers" else "3"
+        done = s2s("transcribe", str(clip), "--model", "whisper-tiny.en", "--diarize", bound, value, "-f", "rttm")
+        assert done.returncode == 0, done.stderr.decode()
+        found[bound] = {line.split()[7] for line in done.stdout.decode().splitlines() if line.startswith("SPEAKER")}
+    assert len(found["--max-speakers"]) == 1 and len(found["--min-speakers"]) == 3, found
