@@ -165,8 +165,11 @@ def _is_audio(response: httpx.Response) -> bool:
     return not (content_type.endswith("json") or content_type.startswith("text/"))
 
 
-def _is_event_stream(response: httpx.Response) -> bool:
-    return str(response.headers.get("content-type", "")).startswith("text/event-stream")
+EVENT_STREAM = "text/event-stream"
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    return str(response.headers.get("content-type", "")).startswith(EVENT_STREAM)
 
 
 def parse_model(response: httpx.Response, model: type[ModelT]) -> ModelT:
@@ -285,7 +288,7 @@ class BaseClient(Generic[HttpClientT]):
 
     @staticmethod
     def _leave_unread(response: httpx.Response, options: RequestOptions) -> bool:
-        return options.stream and (_is_audio(response) or _is_event_stream(response))
+        return options.stream and (_is_audio(response) or is_event_stream(response))
 
 
 class SyncAPIClient(BaseClient[httpx.Client]):

@@ -13,7 +13,7 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 from httpx_sse import EventSource
 
-from ._base_client import RequestOptions
+from ._base_client import EVENT_STREAM, RequestOptions, is_event_stream
 from ._exceptions import SpeechToSpeechAIError, StreamError
 from .types import (
     ConversionAudioDelta,
@@ -27,8 +27,6 @@ from .types import (
 )
 
 EventT = TypeVar("EventT", bound=_Object)
-
-EVENT_STREAM = "text/event-stream"
 
 # what each stream yields; an event type newer than this SDK comes as a StreamEvent (every field kept)
 SpeechStreamEvent = SpeechAudioDelta | SpeechAudioDone | StreamEvent
@@ -57,14 +55,13 @@ class _EventStreamBase(Generic[EventT]):
         self.request_id: str | None = response.headers.get("x-request-id")
         self._models = models
 
-    def _check(self, body: bytes) -> None:
+    def _not_events(self, body: bytes) -> SpeechToSpeechAIError:
+        """What an answer that is no event stream says instead."""
         content_type = self.response.headers.get("content-type", "")
-        if not content_type.startswith(EVENT_STREAM):
-            text = body.decode(errors="replace")[:200]
-            raise SpeechToSpeechAIError(
-                f"Expected Server-Sent Events, got HTTP {self.response.status_code} "
-                f"{content_type or 'without a content type'}: {text}"
-            )
+        return SpeechToSpeechAIError(
+            f"Expected Server-Sent Events, got HTTP {self.response.status_code} "
+            f"{content_type or 'without a content type'}: {body.decode(errors='replace')[:200]}"
+        )
 
     def _event(self, data: str) -> EventT:
         try:
@@ -92,8 +89,8 @@ class Stream(_EventStreamBase[EventT]):
 
     def __iter__(self) -> Iterator[EventT]:
         try:
-            if not self.response.headers.get("content-type", "").startswith(EVENT_STREAM):
-                self._check(self.response.read())
+            if not is_event_stream(self.response):
+                raise self._not_events(self.response.read())
             for sse in EventSource(self.response).iter_sse():
                 if sse.data:
                     yield self._event(sse.data)
@@ -115,8 +112,8 @@ class AsyncStream(_EventStreamBase[EventT]):
 
     async def __aiter__(self) -> AsyncIterator[EventT]:
         try:
-            if not self.response.headers.get("content-type", "").startswith(EVENT_STREAM):
-                self._check(await self.response.aread())
+            if not is_event_stream(self.response):
+                raise self._not_events(await self.response.aread())
             async for sse in EventSource(self.response).aiter_sse():
                 if sse.data:
                     yield self._event(sse.data)
