@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shared.audio import level_gain
+
 SAMPLE_RATE = 16000
 WINDOW = 512  # samples per VAD probability (32 ms)
 
@@ -40,12 +42,14 @@ PAUSES = View(min_silence=0.3)
 
 
 def probabilities(audio: np.ndarray) -> np.ndarray:
-    """Silero VAD speech probability per WINDOW samples of 16 kHz mono audio (the model faster-whisper ships)."""
+    """Silero VAD speech probability per WINDOW samples of 16 kHz mono audio (the model faster-whisper ships),
+    heard at a normal level (`shared.audio.level_gain` of the block)."""
     from faster_whisper.vad import get_vad_model
 
     samples = np.asarray(audio, dtype=np.float32).reshape(-1)
     if samples.size == 0:
         return np.zeros(0, dtype=np.float32)
+    samples = samples * level_gain(samples)  # a quiet recording is heard as one at a normal level
     padded = np.pad(samples, (0, -samples.size % WINDOW))
     return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
 

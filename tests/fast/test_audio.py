@@ -78,3 +78,19 @@ def test_probe_rejects_non_audio(payload: bytes, message: str) -> None:
 def test_probe_rejects_text_file() -> None:
     with pytest.raises(audio.AudioDecodeError):
         audio.probe(io.BytesIO(Path(__file__).read_bytes()))
+
+
+def test_level_gain_lifts_only_quiet_recordings() -> None:
+    rng = np.random.default_rng(0)
+    bursts = np.concatenate([0.2 * rng.standard_normal(8000), np.zeros(8000)] * 5).astype(np.float32)
+    assert audio.level_gain(bursts) == 1.0  # loud frames already above -20 dBFS: left as they are
+    quiet = bursts * 0.01
+    gain = audio.level_gain(quiet)
+    frames = (quiet * gain)[: quiet.size // 512 * 512].reshape(-1, 512)
+    assert abs(np.percentile(np.sqrt((frames**2).mean(axis=1)), 95) - audio.LOUD_FRAMES_RMS) < 0.01
+    clicked = quiet.copy()
+    clicked[100] = 0.5  # one loud click: never amplified past full scale
+    assert audio.level_gain(clicked) == pytest.approx(2.0)
+    assert audio.level_gain(bursts * 1e-5) == audio.MAX_LEVEL_GAIN  # at most +40 dB
+    assert audio.level_gain(np.zeros(16000, dtype=np.float32)) == 1.0
+    assert audio.level_gain(np.zeros(10, dtype=np.float32)) == 1.0  # shorter than a frame

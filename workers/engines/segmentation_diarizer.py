@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from shared.audio import level_gain
 from shared.catalog import EngineSpec, ModelSpec, Prices, WeightsSource
 from workers.engines.base import ModelNotInstalled
 from workers.engines.diarize import SAMPLE_RATE, SpeakerConstraints, Turn
@@ -280,6 +281,7 @@ class SegmentationDiarizer:
         import torch
 
         audio = np.asarray(audio, dtype=np.float32)
+        audio = audio * level_gain(audio)  # segmentation-3.0 hears fewer voices in a quiet recording
         size, step = int(WINDOW_SECONDS * SAMPLE_RATE), int(self.step_seconds * SAMPLE_RATE)
         last = max(0, audio.size - size)
         starts = list(range(0, last + 1, step))
