@@ -1,6 +1,8 @@
 """Diarization: the new pipeline (segmentation-3.0 + CAM++, workers/engines/segmentation_diarizer.py) against the
 previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering) and the one-speaker baseline
-(every reference speech second labelled as one speaker), per file with a reference RTTM.
+(every reference speech second labelled as one speaker), per file with a reference RTTM. `--analyse` splits the
+development clips' error: the ceiling of a model that hears at most 2 (or 3) voices at once, and the pipeline with
+a perfect clustering (bench/results/diarization-analysis.json).
 
 DER with a 0.25 s collar, with and without overlapped speech scored; missed / false alarm / confusion; speakers
 found vs true; real-time factor; peak resident memory of this process. Development clips by default
@@ -8,7 +10,7 @@ found vs true; real-time factor; peak resident memory of this process. Developme
 clips of ../shared/testdata/holdout (evaluation only: nothing in
 the pipeline was chosen on them). Writes bench/results/diarization[-holdout].json.
 
-    python -m bench.diarization [--holdout] [--long 60]
+    python -m bench.diarization [--holdout] [--long 60] [--analyse]
 """
 
 from __future__ import annotations
@@ -98,6 +100,68 @@ def run(diarizer: Any, samples: np.ndarray, speech: list[tuple[float, float]]) -
     return turns, time.perf_counter() - started
 
 
+def capped(ref: Any, seconds: float, most: int, step: float = 0.01) -> list[Any]:
+    """The reference itself with at most `most` speakers per frame (the most talkative kept): the best a model
+    that labels at most `most` voices at once can do, with no confusion."""
+    from workers.engines.diarize import Turn
+
+    labels = sorted(ref.labels(), key=lambda label: -ref.label_duration(label))
+    active = np.zeros((round(seconds / step), len(labels)), dtype=bool)
+    for seg, _, label in ref.itertracks(yield_label=True):
+        active[round(seg.start / step) : round(seg.end / step), labels.index(label)] = True
+    kept = active & (np.cumsum(active, axis=1) <= most)  # columns ordered by talk time
+    turns = []
+    for k, label in enumerate(labels):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], kept[:, k].astype(int), [0]])))
+        turns += [Turn(a * step, b * step, label) for a, b in edges.reshape(-1, 2)]
+    return turns
+
+
+def oracle_clusters(diarizer: Any, ref: Any) -> list[Any]:
+    """The pipeline's own windows and local speakers (after `finish`), each local speaker given the reference
+    speaker it overlaps most in its window (one-to-one): the DER of a perfect clustering."""
+    from scipy.optimize import linear_sum_assignment
+
+    labels = sorted(ref.labels())
+    step, frames = diarizer.frame_step, diarizer.windows[0].activity.shape[0]
+    offset = float(diarizer.segmentation.frame_start) + float(diarizer.segmentation.frame_duration) / 2
+    assignment = np.full((len(diarizer.windows), diarizer.windows[0].activity.shape[1]), -1)
+    for w, window in enumerate(diarizer.windows):
+        times = window.start + offset + np.arange(frames) * step
+        truth = np.zeros((frames, len(labels)))
+        for seg, _, label in ref.itertracks(yield_label=True):
+            truth[(times >= seg.start) & (times < seg.end), labels.index(label)] = 1
+        rows, cols = linear_sum_assignment(-(window.activity.T @ truth))
+        for r, c in zip(rows, cols, strict=True):
+            if window.activity[:, r].any():
+                assignment[w, r] = c
+    return diarizer._reconstruct(assignment, len(labels))[0]
+
+
+def analyse(folder: Path) -> None:
+    """Where the bundled pipeline's error comes from, per development clip: the ceiling of a model that hears at
+    most 2 (or 3) voices at once, the pipeline with a perfect clustering, and the pipeline as it is."""
+    from workers.engines.segmentation_diarizer import SegmentationDiarizer
+    from workers.speech_map import speech_regions
+
+    diarizer = SegmentationDiarizer.load()
+    rows = []
+    for name, samples, ref in clips(folder, synthetic=True):
+        seconds = samples.size / 16000
+        turns, _ = run(diarizer, samples, speech_regions(samples))
+        row = {
+            "file": name,
+            "speaker_seconds": round(sum(ref.label_duration(label) for label in ref.labels()), 2),
+            "ceiling_2_at_once": score(ref, capped(ref, seconds, 2), seconds),
+            "ceiling_3_at_once": score(ref, capped(ref, seconds, 3), seconds),
+            "perfect_clustering": score(ref, oracle_clusters(diarizer, ref), seconds),
+            "pipeline": score(ref, turns, seconds),
+        }
+        rows.append(row)
+        print(name, {k: v["der"] if isinstance(v, dict) else v for k, v in row.items() if k != "file"})
+    print(f"wrote {write_result('diarization-analysis', {'files': rows})}")
+
+
 def long_file(minutes: float) -> None:
     """tst00 repeated to `minutes`, fed in 600 s chunks as the transcription pipeline does: time, peak RSS, and
     whether the same four voices keep the same labels across chunks (DER against the repeated RTTM)."""
@@ -143,9 +207,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--holdout", action="store_true", help="Score the acceptance clips (evaluation only).")
     parser.add_argument("--long", type=float, metavar="MINUTES", help="Diarize tst00 repeated to this length.")
+    parser.add_argument("--analyse", action="store_true", help="Error ceilings of the development clips.")
     args = parser.parse_args()
     if args.long:
         long_file(args.long)
+        return
+    if args.analyse:
+        analyse(TESTDATA)
         return
     from workers.engines.diarize import BundledDiarizer
     from workers.engines.segmentation_diarizer import SegmentationDiarizer
