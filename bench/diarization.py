@@ -1,6 +1,7 @@
 """Diarization: the new pipeline (segmentation-3.0 + CAM++, workers/engines/segmentation_diarizer.py) against the
 previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering) and the one-speaker baseline
-(every reference speech second labelled as one speaker), per file with a reference RTTM. `--analyse` splits the
+(every reference speech second labelled as one speaker; and, without the reference, the VAD's speech regions
+as one speaker), per file with a reference RTTM. `--analyse` splits the
 development clips' error: the ceiling of a model that hears at most 2 (or 3) voices at once, and the pipeline with
 a perfect clustering (bench/results/diarization-analysis.json).
 
@@ -65,6 +66,7 @@ def score(ref: Any, turns: list[Any], seconds: float, skip_overlap: bool = False
         "false_alarm": round(parts["false alarm"] / total, 4),
         "confusion": round(parts["confusion"] / total, 4),
         "speakers": len(hyp.labels()),
+        "scored_seconds": round(parts["total"], 3),  # reference speech scored (outside the collars)
     }
 
 
@@ -85,9 +87,17 @@ def clips(folder: Path, synthetic: bool) -> Iterator[tuple[str, np.ndarray, Any]
 
 
 def one_speaker(ref: Any) -> list[Any]:
+    """Every reference speech second as one speaker: the baseline given the true speech regions for free."""
     from workers.engines.diarize import Turn
 
     return [Turn(s.start, s.end, "ONE") for s in ref.get_timeline().support()]
+
+
+def one_speaker_vad(speech: list[tuple[float, float]]) -> list[Any]:
+    """The VAD's speech regions as one speaker: the one-speaker baseline a system without the reference gets."""
+    from workers.engines.diarize import Turn
+
+    return [Turn(start, end, "ONE") for start, end in speech]
 
 
 def run(diarizer: Any, samples: np.ndarray, speech: list[tuple[float, float]]) -> tuple[list[Any], float]:
@@ -231,16 +241,22 @@ def main() -> None:
             row[which] = {**score(ref, turns, seconds), "der_no_overlap": score(ref, turns, seconds, True)["der"],
                          "rtf": round(took / seconds, 3)}  # fmt: skip
         row["one_speaker"] = score(ref, one_speaker(ref), seconds)
+        row["one_speaker_vad"] = score(ref, one_speaker_vad(speech), seconds)
         rows.append(row)
         print(
             f"{name:32s} {seconds:6.1f}s  true {row['true_speakers']}  "
             f"new DER {row['new']['der']:.3f} ({row['new']['speakers']} spk, RTF {row['new']['rtf']:.2f})  "
             f"old {row['old']['der']:.3f} ({row['old']['speakers']} spk)  one-speaker {row['one_speaker']['der']:.3f}"
+            f" (on the VAD's regions {row['one_speaker_vad']['der']:.3f})"
         )
+    real = [r["new"] for r in rows if r["file"].endswith(".wav")]  # the clips with a human RTTM
+    pooled = sum(r["der"] * r["scored_seconds"] for r in real) / max(1e-9, sum(r["scored_seconds"] for r in real))
+    print(f"pooled DER of the clips with a human RTTM: {pooled:.3f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak_mb:.0f} MB")
     name = "diarization-holdout" if args.holdout else "diarization"
-    print(f"wrote {write_result(name, {'files': rows, 'peak_rss_mb': round(peak_mb)})}")
+    result = {"files": rows, "pooled_der_human_rttm": round(pooled, 4), "peak_rss_mb": round(peak_mb)}
+    print(f"wrote {write_result(name, result)}")
 
 
 if __name__ == "__main__":
