@@ -149,7 +149,9 @@ def seaweedfs(workdir: Path, ip: str = "127.0.0.1", wrap: list[str] | None = Non
         wait_for(lambda: httpx.get(endpoint, timeout=1).status_code in (200, 403), timeout=60, what="seaweedfs s3")
         yield S3Server(endpoint, access, secret)
     finally:
-        proc.stop(timeout=15)
+        # `weed server` sits in its graceful gRPC stop for over 15 s after SIGTERM (or SIGINT); its data is a
+        # test's scratch folder, so it gets 2 s before SIGKILL
+        proc.stop(timeout=2)
 
 
 def settings_env(values: dict[str, str]) -> dict[str, str]:
