@@ -1,9 +1,10 @@
 """Diarization: the new pipeline (segmentation-3.0 + CAM++, workers/engines/segmentation_diarizer.py) against the
-previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering) and the one-speaker baseline
-(every reference speech second labelled as one speaker; and, without the reference, the VAD's speech regions
-as one speaker), per file with a reference RTTM. `--analyse` splits the
-development clips' error: the ceiling of a model that hears at most 2 (or 3) voices at once, and the pipeline with
-a perfect clustering (bench/results/diarization-analysis.json).
+previous bundled one (VAD regions, resemblyzer windows, agglomerative clustering) and two one-speaker baselines
+(every reference speech second labelled as one speaker; and, without the reference, the VAD's speech regions as one
+speaker), per file with a reference RTTM. `--analyse` splits the development clips' error: the ceiling of a model
+that hears at most 2 (or 3) voices at once, and the pipeline with a perfect clustering
+(bench/results/diarization-analysis.json). pyannote.audio's own pipeline with the same models, the reference for
+the port, runs in bench/diarization_pyannote.py (a venv of its own).
 
 DER with a 0.25 s collar, with and without overlapped speech scored; missed / false alarm / confusion; speakers
 found vs true; real-time factor; peak resident memory of this process. Development clips by default
