@@ -3,7 +3,6 @@ voices; dubbing speaks English; streaming, ElevenLabs' route, batches, billing p
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import itertools
@@ -19,8 +18,10 @@ import pytest
 
 from shared import audio
 from shared.config import Settings
+from shared.jobs import TERMINAL
 from tests.conversations import conversation
-from tests.test_batches import new_key, signing_endpoint
+from tests.services import wait_job
+from tests.test_batches import new_key, signing_endpoint, wait_batch
 from tests.text import wer
 from tests.webhook_receiver import webhook_receiver
 
@@ -38,12 +39,7 @@ async def convert(
     )
     if r.status_code != 202:
         return r
-    job = r.json()
-    for _ in range(3000):  # bounded: 10 minutes
-        job = (await client.get(f"/v1/jobs/{job['id']}", headers=auth)).json()
-        if job["status"] not in ("queued", "running"):
-            break
-        await asyncio.sleep(0.2)
+    job = await wait_job(client, auth, r.json()["id"], set(TERMINAL), timeout=600)
     assert job["status"] == "succeeded", job
     result = await client.get(f"/v1/jobs/{job['id']}/result", headers=auth)
     result.headers["x-job-id"] = job["id"]
@@ -363,12 +359,7 @@ async def test_a_batch_of_conversions(client: httpx.AsyncClient, auth: dict[str,
         },
     )
     assert r.status_code == 200, r.text
-    batch = r.json()
-    for _ in range(1500):  # bounded: 5 minutes
-        batch = (await client.get(f"/v1/batches/{batch['id']}", headers=auth)).json()
-        if batch["status"] in ("completed", "failed", "expired", "cancelled"):
-            break
-        await asyncio.sleep(0.2)
+    batch = await wait_batch(client, auth, r.json()["id"], timeout=300)
     assert batch["status"] == "completed", batch
     assert batch["request_counts"]["completed"] == 1 and batch["request_counts"]["failed"] == 1
     lines = (await client.get(f"/v1/files/{batch['output_file_id']}/content", headers=auth)).text.splitlines()

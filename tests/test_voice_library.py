@@ -3,7 +3,6 @@ description, labels, samples, preview, PATCH; presets carry their language, acce
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 
 from shared import audio
 from shared.config import Settings
+from shared.jobs import TERMINAL
+from tests.services import wait_job
 
 pytestmark = pytest.mark.integration
 
@@ -158,11 +159,7 @@ async def test_closest_stock_voice_design(client: httpx.AsyncClient, auth: dict[
         )
         if r.status_code != 202:
             return r
-        for _ in range(3000):  # bounded: 10 minutes
-            job = (await client.get(f"/v1/jobs/{r.json()['job_id']}", headers=auth)).json()
-            if job["status"] in ("succeeded", "failed", "canceled"):
-                break
-            await asyncio.sleep(0.2)
+        job = await wait_job(client, auth, r.json()["job_id"], set(TERMINAL), timeout=600)
         assert job["status"] == "succeeded", job
         return await client.get(f"/v1/voices/{r.json()['id']}", headers=auth)
 
